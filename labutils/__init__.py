@@ -1,0 +1,13 @@
+"""labutils: what the genlabs notebooks share.
+
+Modules (import them explicitly; importing labutils does not import TensorFlow):
+
+* :mod:`labutils.data` - MNIST online/offline, corruptions, binarization
+* :mod:`labutils.profile` - full vs quick (CI) profile via ``LABS_PROFILE``
+* :mod:`labutils.models` - shared model builders, baselines, model cache
+* :mod:`labutils.metrics` - reconstruction metrics
+* :mod:`labutils.plots` - image grids, reconstruction figure, training curves
+* :mod:`labutils.checks` - quality bars and the results report
+* :mod:`labutils.runner` - ``make run``: execute notebooks, collect results
+"""
+__version__ = "0.1.0"

@@ -1,0 +1,224 @@
+"""Quality bars for the labs and the results report that ``make run`` collects.
+
+A lab ends with::
+
+    checks.report("01", {"test BCE": bce, ...}, bars=checks.bars_for("01"))
+
+which prints the results table, writes it to ``build/results/01.json`` and
+then raises ``AssertionError`` for every bar the lab missed, so a broken lab
+fails CI. The bars themselves live in :data:`BARS`, in one place, so that the
+tests can show that each bar fails for an untrained model.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from numbers import Real
+
+from . import paths, profile
+
+__all__ = ["Bar", "at_most", "at_least", "below", "above", "BARS", "bars_for", "report", "results_dir"]
+
+_OPS = {
+    "<=": (lambda v, t: v <= t, "at most"),
+    ">=": (lambda v, t: v >= t, "at least"),
+    "<": (lambda v, t: v < t, "below"),
+    ">": (lambda v, t: v > t, "above"),
+}
+
+
+@dataclass(frozen=True)
+class Bar:
+    """A quality bar: a comparison of a metric against a threshold.
+
+    Attributes:
+        op: one of ``"<="``, ``">="``, ``"<"``, ``">"``.
+        threshold: the number the metric is compared with (same unit as the
+            metric: nats, accuracy as a fraction, BCE per pixel, ...).
+        why: where the bar comes from (shown when it fails).
+    """
+
+    op: str
+    threshold: float
+    why: str = ""
+
+    def __post_init__(self):
+        if self.op not in _OPS:
+            raise ValueError(f"op must be one of {sorted(_OPS)}; got {self.op!r}.")
+        if isinstance(self.threshold, bool) or not isinstance(self.threshold, Real) or not math.isfinite(self.threshold):
+            raise TypeError(f"threshold must be a finite number; got {self.threshold!r}.")
+
+    def passes(self, value) -> bool:
+        """True when ``value`` meets the bar; NaN, inf and non-numbers never do."""
+        if isinstance(value, bool) or not isinstance(value, Real):
+            try:
+                value = float(value)  # NumPy / TensorFlow scalars
+            except (TypeError, ValueError):
+                return False
+        return math.isfinite(value) and _OPS[self.op][0](float(value), self.threshold)
+
+    def check(self, name: str, value):
+        """Return ``value`` if it meets the bar, else raise ``AssertionError``.
+
+        The message names the metric, its value, the bar and the bar's reason,
+        e.g. ``"test BCE = 0.6931 misses its bar: it must be below 0.1 (...)"``.
+        """
+        if not self.passes(value):
+            reason = f" ({self.why})" if self.why else ""
+            raise AssertionError(
+                f"{name} = {_fmt(value)} misses its bar: it must be {_OPS[self.op][1]} "
+                f"{_fmt(self.threshold)}{reason}. Check the training settings above "
+                f"(epochs, optimizer, learning rate) and that the cells ran in order."
+            )
+        return value
+
+    def __str__(self) -> str:
+        return f"{self.op} {_fmt(self.threshold)}"
+
+
+def at_most(threshold, why: str = "") -> Bar:
+    """Bar ``value <= threshold`` (e.g. a loss). Raises TypeError for a non-number."""
+    return Bar("<=", threshold, why)
+
+
+def at_least(threshold, why: str = "") -> Bar:
+    """Bar ``value >= threshold`` (e.g. an accuracy). Raises TypeError for a non-number."""
+    return Bar(">=", threshold, why)
+
+
+def below(threshold, why: str = "") -> Bar:
+    """Bar ``value < threshold`` (strict). Raises TypeError for a non-number."""
+    return Bar("<", threshold, why)
+
+
+def above(threshold, why: str = "") -> Bar:
+    """Bar ``value > threshold`` (strict). Raises TypeError for a non-number."""
+    return Bar(">", threshold, why)
+
+
+# Each lab's bars per profile, set from measurements over three seeds (the
+# notebooks state the measured numbers). Metric names match the names the
+# notebooks report. Units: BCE and MSE per pixel, accuracies as fractions.
+BARS: dict[str, dict[str, dict[str, Bar]]] = {
+    "01": {
+        "full": {
+            "test BCE": below(0.100, "the popular 784-32-784 recipe reaches 0.105 on this split"),
+            "test BCE vs PCA-32": below(1.0, "the autoencoder must beat PCA with 32 components"),
+        },
+        "quick": {
+            "test BCE": below(0.200, "quick profile; an untrained model gives ~0.69"),
+        },
+    },
+    "02": {
+        "full": {
+            "CNN accuracy (raw images)": above(0.985, "the popular small-CNN recipe reaches 0.982 on this split"),
+            "CNN accuracy (reconstructions)": above(0.95, "reconstructions keep the digit's identity"),
+            "pretrained encoder, fine-tuned (1000 labels)": above(0.85, "pretraining must still classify"),
+        },
+        "quick": {
+            "CNN accuracy (raw images)": above(0.80, "quick profile; chance is 0.10"),
+        },
+    },
+}
+
+
+def bars_for(lab: str, profile_name: str | None = None) -> dict[str, Bar]:
+    """The bars of ``lab`` (e.g. ``"01"``) for a profile (default: the active one).
+
+    Returns:
+        ``{metric name: Bar}`` (a copy).
+
+    Raises:
+        KeyError: unknown lab or profile, with the known ones in the message.
+    """
+    prof = profile_name or profile.name()
+    if lab not in BARS:
+        raise KeyError(f"no bars for lab {lab!r}; known labs: {', '.join(sorted(BARS))}.")
+    if prof not in BARS[lab]:
+        raise KeyError(f"lab {lab!r} has no bars for profile {prof!r}; it has {', '.join(BARS[lab])}.")
+    return dict(BARS[lab][prof])
+
+
+def results_dir():
+    """``build/results/``: where :func:`report` writes and ``make run`` reads."""
+    d = paths.build_dir() / "results"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _fmt(v) -> str:
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return repr(v)
+    if not math.isfinite(v):
+        return str(v)
+    return f"{v:.4g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.3e}"
+
+
+def report(lab: str, metrics: dict, bars: dict | None = None, *, title: str = "", data: str = "",
+           write: bool = True) -> dict:
+    """Print a lab's results table, save it for ``make run``, then assert its bars.
+
+    Args:
+        lab: the lab's number as a string, e.g. ``"01"``; names the JSON file.
+        metrics: ``{name: number}``, in the units the notebook states.
+        bars: ``{metric name: Bar}``; every name must be a key of ``metrics``.
+        title: the lab's title for the table.
+        data: which data was used (``labutils.data.find_mnist().describe()``).
+        write: write ``build/results/<lab>.json`` (default True).
+
+    Returns:
+        The saved record: ``{"lab", "title", "profile", "data", "metrics",
+        "bars": {name: {"bar": "< 0.1", "passed": bool}}, "passed", "finished_at"}``.
+
+    Raises:
+        ValueError: a bar names a metric that is not in ``metrics``.
+        TypeError: a metric value is not a number.
+        AssertionError: after printing and saving, if any bar is missed; the
+            message lists every missed bar.
+    """
+    bars = dict(bars or {})
+    clean = {}
+    for name, value in metrics.items():
+        try:
+            clean[str(name)] = float(value)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"metric {name!r} must be a number; got {value!r}.") from exc
+    unknown = [n for n in bars if n not in clean]
+    if unknown:
+        raise ValueError(f"bars name metrics that were not reported: {unknown}; reported: {list(clean)}.")
+    verdicts = {n: b.passes(clean[n]) for n, b in bars.items()}
+    record = {
+        "lab": lab,
+        "title": title,
+        "profile": profile.name(),
+        "data": data,
+        "metrics": clean,
+        "bars": {n: {"bar": str(b), "passed": verdicts[n]} for n, b in bars.items()},
+        "passed": all(verdicts.values()),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    width = max([len(n) for n in clean] + [6])
+    lines = [f"Results: lab {lab}" + (f" - {title}" if title else "") + f" [{record['profile']} profile]"]
+    if data:
+        lines.append(f"data: {data}")
+    lines.append(f"{'metric':<{width}}  {'value':>10}  {'bar':>10}  ok")
+    for n, v in clean.items():
+        bar = str(bars[n]) if n in bars else ""
+        ok = ("yes" if verdicts[n] else "NO") if n in bars else ""
+        lines.append(f"{n:<{width}}  {_fmt(v):>10}  {bar:>10}  {ok}")
+    print("\n".join(lines))
+    if write:
+        (results_dir() / f"{lab}.json").write_text(json.dumps(record, indent=2) + "\n")
+    failures = []
+    for n, b in bars.items():
+        try:
+            b.check(n, clean[n])
+        except AssertionError as exc:
+            failures.append(str(exc))
+    if failures:
+        raise AssertionError("\n".join(failures))
+    return record

@@ -1,0 +1,352 @@
+"""Model builders that several labs share, baselines, and the model cache.
+
+Builders return uncompiled Keras 3 functional models whose layers have
+readable names (``encoder``, ``code``, ``decoder``, ``features``, ...), so that
+notebooks can pick parts out with ``model.get_layer(name)``.
+
+Models are cached as ``build/models/<profile>/<name>.keras`` and loaded with
+``safe_mode=True`` (no ``Lambda`` layers anywhere).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from . import _validate, paths, profile
+
+__all__ = [
+    "dense_autoencoder",
+    "train_dense_autoencoder",
+    "cnn_classifier",
+    "encoder_classifier",
+    "train_classifier",
+    "mean_image_reconstruction",
+    "pca_reconstruction",
+    "cache_path",
+    "save_cached",
+    "load_cached",
+]
+
+
+def _keras():
+    import keras
+
+    return keras
+
+
+def dense_autoencoder(input_dim: int = 784, latent_dim: int = 32, *, hidden_units=(),
+                      activation: str = "relu", output_activation: str = "sigmoid"):
+    """The dense autoencoder of the classic assignment, and deeper variants.
+
+    With the defaults: ``Input(784) -> Dense(32, relu) -> Dense(784, sigmoid)``
+    (the Keras blog's "Building Autoencoders in Keras", F. Chollet, 2016).
+    ``hidden_units=(128, 64)`` gives ``784-128-64-32-64-128-784`` (mirrored).
+
+    Args:
+        input_dim: size of the flat input, e.g. 784 for 28x28 images.
+        latent_dim: size of the code.
+        hidden_units: widths of the encoder's hidden layers (the decoder mirrors them).
+        activation: activation of the code and hidden layers.
+        output_activation: ``"sigmoid"`` for pixels in [0, 1] with BCE, or
+            ``"linear"`` for MSE on unbounded data.
+
+    Returns:
+        ``(autoencoder, encoder, decoder)``: ``encoder`` maps ``(batch, input_dim)``
+        to the code ``(batch, latent_dim)``, ``decoder`` maps it back to
+        ``(batch, input_dim)``; ``autoencoder`` is ``decoder(encoder(x))`` and
+        holds the other two as its layers named ``"encoder"`` and ``"decoder"``.
+        Uncompiled.
+
+    Raises:
+        TypeError / ValueError: non-positive or non-int sizes.
+    """
+    keras = _keras()
+    layers = keras.layers
+    input_dim = _validate.positive_int(input_dim, "input_dim")
+    latent_dim = _validate.positive_int(latent_dim, "latent_dim")
+    hidden_units = tuple(_validate.positive_int(u, "hidden_units[i]") for u in hidden_units)
+
+    x_in = keras.Input(shape=(input_dim,), name="image")
+    h = x_in
+    for i, units in enumerate(hidden_units):
+        h = layers.Dense(units, activation=activation, name=f"encoder_hidden_{i + 1}")(h)
+    code = layers.Dense(latent_dim, activation=activation, name="code")(h)
+    encoder = keras.Model(x_in, code, name="encoder")
+
+    z_in = keras.Input(shape=(latent_dim,), name="code_input")
+    h = z_in
+    for i, units in enumerate(reversed(hidden_units)):
+        h = layers.Dense(units, activation=activation, name=f"decoder_hidden_{i + 1}")(h)
+    x_out = layers.Dense(input_dim, activation=output_activation, name="reconstruction")(h)
+    decoder = keras.Model(z_in, x_out, name="decoder")
+
+    ae_in = keras.Input(shape=(input_dim,), name="image")
+    autoencoder = keras.Model(ae_in, decoder(encoder(ae_in)), name="autoencoder")
+    return autoencoder, encoder, decoder
+
+
+def train_dense_autoencoder(x_train, *, epochs: int, latent_dim: int = 32, batch_size: int = 256,
+                            learning_rate: float = 1e-3, validation_data=None, seed: int = 0,
+                            verbose="auto"):
+    """Build, compile (Adam, BCE) and fit the assignment's dense autoencoder.
+
+    Lab 01's recipe in one call, for labs that need its autoencoder but not its
+    lesson (lab 02 uses it when no cached model exists).
+
+    Args:
+        x_train: ``(n, 784)`` float32 in [0, 1].
+        epochs: number of epochs (positive int).
+        latent_dim: code size.
+        batch_size: minibatch size.
+        learning_rate: Adam's learning rate.
+        validation_data: optional ``(n_val, 784)`` array in [0, 1].
+        seed: passed to ``keras.utils.set_random_seed`` before building.
+        verbose: Keras ``fit`` verbosity (progress bar by default).
+
+    Returns:
+        ``(autoencoder, encoder, decoder, history)``.
+
+    Raises:
+        ValueError: ``x_train`` not ``(n, d)`` or outside [0, 1].
+    """
+    keras = _keras()
+    x_train = _validate.unit_interval(x_train, "x_train")
+    if x_train.ndim != 2:
+        raise ValueError(f"x_train must be flat (n, 784); got shape {x_train.shape}. Use load_mnist(flatten=True).")
+    keras.utils.set_random_seed(seed)
+    autoencoder, encoder, decoder = dense_autoencoder(x_train.shape[1], latent_dim)
+    autoencoder.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy")
+    val = None
+    if validation_data is not None:
+        x_val = _validate.unit_interval(validation_data, "validation_data")
+        val = (x_val, x_val)
+    history = autoencoder.fit(x_train, x_train, epochs=_validate.positive_int(epochs, "epochs"),
+                              batch_size=batch_size, shuffle=True, validation_data=val, verbose=verbose)
+    return autoencoder, encoder, decoder, history
+
+
+def cnn_classifier(input_shape=(28, 28, 1), num_classes: int = 10, *, filters=(32, 64),
+                   dense_units: int = 128, dropout: float = 0.4, augment: bool = True):
+    """A small CNN classifier, the one every lab uses (and lab 08's feature extractor).
+
+    Architecture: [augmentation] -> for each ``f`` in ``filters``: two 3x3
+    ``Conv2D(f)`` + batch norm + ReLU, then 2x2 max pooling -> flatten ->
+    dropout -> ``Dense(dense_units, relu)`` named ``"features"`` -> dropout ->
+    ``Dense(num_classes, softmax)``. The augmentation (small rotations,
+    shifts and zooms, active only in training) is what lets it pass 98.5% on
+    8,000 training images; turn it off for inputs that are not images (codes).
+
+    Args:
+        input_shape: ``(H, W, C)``, e.g. ``(28, 28, 1)`` or ``(8, 4, 1)`` for
+            32-d codes; H and W must be divisible by ``2 ** len(filters)``.
+        num_classes: number of classes.
+        filters: channels per convolution block.
+        dense_units: width of the penultimate ("features") layer.
+        dropout: dropout rate in [0, 1).
+        augment: add ``RandomRotation``/``RandomTranslation``/``RandomZoom``.
+
+    Returns:
+        An uncompiled ``keras.Model`` mapping ``(batch, H, W, C)`` float32 in
+        [0, 1] to class probabilities ``(batch, num_classes)``. Compile it with
+        ``sparse_categorical_crossentropy`` for integer labels.
+
+    Raises:
+        ValueError: a malformed ``input_shape``, or H/W not divisible by the pooling.
+    """
+    keras = _keras()
+    layers = keras.layers
+    if len(tuple(input_shape)) != 3:
+        raise ValueError(f"input_shape must be (H, W, C); got {input_shape!r}.")
+    h, w, c = (_validate.positive_int(v, "input_shape[i]") for v in input_shape)
+    pool = 2 ** len(filters)
+    if h % pool or w % pool:
+        raise ValueError(f"input_shape {input_shape} must have H and W divisible by {pool} ({len(filters)} pooling steps).")
+    dropout = _validate.probability(dropout, "dropout", allow_one=False)
+
+    x_in = keras.Input(shape=(h, w, c), name="image")
+    x = x_in
+    if augment:
+        x = layers.RandomRotation(0.04, fill_mode="constant", name="augment_rotate")(x)
+        x = layers.RandomTranslation(0.1, 0.1, fill_mode="constant", name="augment_shift")(x)
+        x = layers.RandomZoom(0.1, fill_mode="constant", name="augment_zoom")(x)
+    for b, f in enumerate(filters):
+        for k in range(2):
+            x = layers.Conv2D(f, 3, padding="same", use_bias=False, name=f"conv{b + 1}_{k + 1}")(x)
+            x = layers.BatchNormalization(name=f"bn{b + 1}_{k + 1}")(x)
+            x = layers.Activation("relu", name=f"relu{b + 1}_{k + 1}")(x)
+        x = layers.MaxPooling2D(name=f"pool{b + 1}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dropout(dropout, name="dropout_1")(x)
+    x = layers.Dense(dense_units, activation="relu", name="features")(x)
+    x = layers.Dropout(dropout, name="dropout_2")(x)
+    out = layers.Dense(num_classes, activation="softmax", name="class_probabilities")(x)
+    return keras.Model(x_in, out, name="cnn_classifier")
+
+
+def encoder_classifier(encoder, num_classes: int = 10, *, pretrained: bool = True, trainable: bool = False):
+    """A softmax classifier on top of a copy of ``encoder``: ``Dense(num_classes)(encoder(x))``.
+
+    Used to test an autoencoder's encoder as pretraining (Bengio et al., "Greedy
+    layer-wise training of deep networks", NIPS 2006; Erhan et al., JMLR 11,
+    2010): with ``pretrained=True, trainable=False`` only the softmax head
+    learns (a linear probe of the code); ``trainable=True`` fine-tunes the
+    encoder too; ``pretrained=False`` is the same architecture from random
+    initialisation, the baseline.
+
+    The encoder is cloned, so ``encoder`` itself is never changed.
+
+    Args:
+        encoder: a ``keras.Model`` mapping inputs to a flat code ``(batch, k)``.
+        num_classes: number of classes.
+        pretrained: copy the encoder's weights (True) or re-initialise them (False).
+        trainable: whether the encoder copy is trained.
+
+    Returns:
+        An uncompiled ``keras.Model``: ``encoder``'s input -> ``(batch, num_classes)``
+        probabilities; its encoder copy is the layer named ``"encoder"``.
+
+    Raises:
+        TypeError: ``encoder`` is not a Keras model. ValueError: its output is not flat.
+    """
+    keras = _keras()
+    if not isinstance(encoder, keras.Model):
+        raise TypeError(f"encoder must be a keras.Model; got {type(encoder).__name__}.")
+    if len(encoder.output.shape) != 2:
+        raise ValueError(f"encoder must output a flat code (batch, k); its output shape is {encoder.output.shape}.")
+    copy = keras.models.clone_model(encoder)  # fresh weights
+    if pretrained:
+        copy.set_weights(encoder.get_weights())
+    copy.trainable = trainable
+    copy.name = "encoder"
+    x_in = keras.Input(shape=encoder.input.shape[1:], name="image")
+    out = keras.layers.Dense(_validate.positive_int(num_classes, "num_classes"), activation="softmax",
+                             name="class_probabilities")(copy(x_in))
+    return keras.Model(x_in, out, name="encoder_classifier")
+
+
+def train_classifier(model, x_train, y_train, *, epochs: int, batch_size: int = 128,
+                     learning_rate: float = 1e-3, validation_data=None, verbose="auto"):
+    """Compile ``model`` (Adam, sparse categorical cross-entropy, accuracy) and fit it.
+
+    The one training recipe the labs use for classifiers, so that accuracies
+    compare across inputs (images, reconstructions, codes) and labs.
+
+    Args:
+        model: a Keras model ending in softmax probabilities ``(batch, classes)``.
+        x_train: inputs matching ``model``'s input shape.
+        y_train: ``(n,)`` integer labels.
+        epochs: positive int.
+        batch_size: minibatch size (it is capped at ``n``).
+        learning_rate: Adam's learning rate.
+        validation_data: optional ``(x_val, y_val)``.
+        verbose: Keras ``fit`` verbosity.
+
+    Returns:
+        The Keras ``History``.
+
+    Raises:
+        ValueError: labels not ``(n,)`` integers matching ``x_train``'s length.
+    """
+    keras = _keras()
+    y = _validate.as_array(y_train, "y_train")
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"y_train must be integer class labels (n,); got dtype {y.dtype}, shape {y.shape}.")
+    if len(x_train) != y.shape[0]:
+        raise ValueError(f"x_train has {len(x_train)} examples but y_train has {y.shape[0]} labels.")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model.fit(x_train, y, epochs=_validate.positive_int(epochs, "epochs"),
+                     batch_size=min(batch_size, y.shape[0]), shuffle=True,
+                     validation_data=validation_data, verbose=verbose)
+
+
+def mean_image_reconstruction(x_train, n: int) -> np.ndarray:
+    """Baseline: "reconstruct" every image as the training set's mean image.
+
+    Args:
+        x_train: ``(m, d)`` or ``(m, 28, 28[, 1])`` float in [0, 1].
+        n: number of reconstructions to return.
+
+    Returns:
+        ``float32`` ``(n, d)`` (flattened), each row the mean training image.
+
+    Raises:
+        ValueError: values outside [0, 1].
+    """
+    x = _validate.unit_interval(x_train, "x_train")
+    mean = x.reshape(x.shape[0], -1).mean(axis=0)
+    return np.tile(mean, (_validate.positive_int(n, "n"), 1)).astype(np.float32)
+
+
+def pca_reconstruction(x_train, x_test, n_components: int = 32, seed: int = 0) -> np.ndarray:
+    """Baseline: project onto the top principal components and back (scikit-learn PCA).
+
+    PCA is the optimal *linear* code of its size under squared error
+    (Eckart-Young); a nonlinear autoencoder must beat it to earn its keep.
+
+    Args:
+        x_train: ``(m, d)`` or image-shaped, float in [0, 1]; fits the PCA.
+        x_test: ``(n, d)`` or image-shaped, float in [0, 1]; reconstructed.
+        n_components: number of principal components (< min(m, d)).
+        seed: random_state for the PCA solver.
+
+    Returns:
+        ``float32`` ``(n, d)`` reconstructions clipped to [0, 1] (so that BCE is
+        defined; unclipped PCA output leaves [0, 1] slightly).
+
+    Raises:
+        ValueError: values outside [0, 1], differing pixel counts, or too many components.
+    """
+    from sklearn.decomposition import PCA
+
+    xtr = _validate.unit_interval(x_train, "x_train")
+    xte = _validate.unit_interval(x_test, "x_test")
+    xtr, xte = xtr.reshape(xtr.shape[0], -1), xte.reshape(xte.shape[0], -1)
+    if xtr.shape[1] != xte.shape[1]:
+        raise ValueError(f"x_train has {xtr.shape[1]} pixels per image, x_test {xte.shape[1]}.")
+    k = _validate.positive_int(n_components, "n_components")
+    if k >= min(xtr.shape):
+        raise ValueError(f"n_components={k} must be below min(n_samples, n_pixels) = {min(xtr.shape)}.")
+    pca = PCA(n_components=k, random_state=seed).fit(xtr)
+    return np.clip(pca.inverse_transform(pca.transform(xte)), 0.0, 1.0).astype(np.float32)
+
+
+def cache_path(name: str) -> Path:
+    """``build/models/<profile>/<name>.keras`` for the active profile.
+
+    Models trained in the quick profile are cached apart from full ones, so a
+    full lab never picks up a one-epoch model.
+
+    Raises:
+        ValueError: a name that is empty or contains a path separator.
+    """
+    if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
+        raise ValueError(f"cache name must be a plain file name like 'dense_autoencoder'; got {name!r}.")
+    d = paths.build_dir() / "models" / profile.name()
+    d.mkdir(parents=True, exist_ok=True)
+    return d / f"{name}.keras"
+
+
+def save_cached(model, name: str) -> Path:
+    """Save ``model`` in the ``.keras`` format under :func:`cache_path` and return the path."""
+    path = cache_path(name)
+    model.save(path)
+    return path
+
+
+def load_cached(name: str):
+    """Load a cached model with ``safe_mode=True``, or return None when there is none.
+
+    Raises:
+        ValueError: the file exists but is not a loadable ``.keras`` model
+            (e.g. it was written by an older, incompatible lab); delete it and rerun.
+    """
+    path = cache_path(name)
+    if not path.is_file():
+        return None
+    keras = _keras()
+    try:
+        return keras.models.load_model(path, safe_mode=True)
+    except Exception as exc:
+        raise ValueError(f"cannot load the cached model {path} ({exc}); delete the file and rerun the lab that writes it.") from exc

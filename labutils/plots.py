@@ -1,0 +1,265 @@
+"""Figures the labs share: image grids, the original/code/reconstruction figure,
+training curves.
+
+Every function returns a ``matplotlib.figure.Figure`` that is created without
+pyplot, so a notebook shows it exactly once (as the cell's value) and a script
+can ``fig.savefig(...)`` it; nothing is drawn on a global figure.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import _validate
+
+__all__ = ["image_grid", "reconstruction_figure", "training_curves", "compare_curves", "confusion_matrix"]
+
+
+def _as_image_batch(x, name):
+    """(n, H, W) float32 from (n, H*W) with square H=W, (n, H, W) or (n, H, W, 1)."""
+    arr = _validate.as_array(x, name)
+    if arr.ndim == 4 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 3:
+        if arr.shape[0] == 0:
+            raise ValueError(f"{name} is empty; expected at least one image.")
+        return arr.astype(np.float32)
+    return _validate.images(arr, name)
+
+
+def image_grid(images, ncols: int = 10, *, row_titles=None, titles=None, vrange=(0.0, 1.0),
+               cmap: str = "gray", cell_size: float = 1.1, suptitle: str | None = None) -> Figure:
+    """Draw a batch of grey images in a grid, ``ncols`` per row.
+
+    Args:
+        images: ``(n, 784)``, ``(n, H, W)`` or ``(n, H, W, 1)``; any real dtype.
+        ncols: images per row (the last row may be partly empty).
+        row_titles: optional list of one label per row, drawn left of the row.
+        titles: optional list of one title per image (e.g. ``"7 -> 1"``).
+        vrange: ``(vmin, vmax)`` of the grey scale, default ``(0, 1)`` for
+            pixels in [0, 1]; ``None`` scales the whole batch by its own
+            min and max (for codes or filters).
+        cmap: a matplotlib colormap name.
+        cell_size: inches per image.
+        suptitle: optional title above the grid.
+
+    Returns:
+        The ``Figure``.
+
+    Raises:
+        ValueError: a wrong shape, or ``row_titles``/``titles`` of the wrong
+            length. TypeError: non-numeric images or a non-int ``ncols``.
+    """
+    imgs = _as_image_batch(images, "images")
+    ncols = _validate.positive_int(ncols, "ncols")
+    n = imgs.shape[0]
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    if row_titles is not None and len(row_titles) != nrows:
+        raise ValueError(f"row_titles has {len(row_titles)} entries but the grid has {nrows} rows.")
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"titles has {len(titles)} entries but there are {n} images.")
+    if vrange is None:
+        vmin, vmax = float(imgs.min()), float(imgs.max())
+        if vmax <= vmin:
+            vmax = vmin + 1.0
+    else:
+        vmin, vmax = vrange
+    aspect = imgs.shape[1] / imgs.shape[2]
+    extra_left = 1.2 if row_titles is not None else 0.0
+    fig = Figure(figsize=(ncols * cell_size + extra_left, nrows * cell_size * max(aspect, 0.5) + (0.4 if suptitle else 0)))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        if i < n:
+            ax.imshow(imgs[i], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+            if titles is not None:
+                ax.set_title(str(titles[i]), fontsize=8)
+    if row_titles is not None:
+        for r, label in enumerate(row_titles):
+            axes[r, 0].set_ylabel(str(label), rotation=0, ha="right", va="center", fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def reconstruction_figure(originals, codes, reconstructions, *, code_shape=(8, 4), n: int = 10) -> Figure:
+    """The assignment's figure: original, code (as a small image), reconstruction.
+
+    Args:
+        originals: ``(m, 784)`` or ``(m, 28, 28[, 1])`` float in [0, 1].
+        codes: ``(m, prod(code_shape))``, e.g. ``(m, 32)`` shown as 8x4 images;
+            any real values (shown on their own grey scale, shared by all codes).
+        reconstructions: like ``originals``.
+        code_shape: ``(rows, cols)`` to display each code as; its product must
+            equal the code size.
+        n: how many of the first examples to show (``n <= m``).
+
+    Returns:
+        A ``Figure`` with three rows of ``n`` images.
+
+    Raises:
+        ValueError: mismatched batch sizes, pixels outside [0, 1], a code size
+            that does not match ``code_shape``, or ``n`` larger than the batch.
+    """
+    x = _validate.unit_interval(_validate.images(originals, "originals"), "originals")
+    r = _validate.unit_interval(_validate.images(reconstructions, "reconstructions"), "reconstructions")
+    c = _validate.as_array(codes, "codes").astype(np.float32)
+    n = _validate.positive_int(n, "n")
+    if c.ndim != 2:
+        raise ValueError(f"codes must be (n, code_size); got shape {c.shape}.")
+    if not (x.shape[0] == c.shape[0] == r.shape[0]):
+        raise ValueError(f"batch sizes differ: originals {x.shape[0]}, codes {c.shape[0]}, reconstructions {r.shape[0]}.")
+    if x.shape != r.shape:
+        raise ValueError(f"originals {x.shape} and reconstructions {r.shape} must have the same image shape.")
+    if int(np.prod(code_shape)) != c.shape[1]:
+        raise ValueError(f"code_shape {tuple(code_shape)} holds {int(np.prod(code_shape))} values; the codes have {c.shape[1]}.")
+    if n > x.shape[0]:
+        raise ValueError(f"n={n} but only {x.shape[0]} examples were given.")
+    fig = Figure(figsize=(n * 1.1 + 1.4, 3 * 1.15 + 0.5))
+    axes = fig.subplots(3, n, squeeze=False)
+    cmin, cmax = float(c[:n].min()), float(c[:n].max())
+    if cmax <= cmin:
+        cmax = cmin + 1.0
+    rows = [(x, (0, 1), "original"), (c.reshape((-1, *code_shape)), (cmin, cmax), f"code ({code_shape[0]}x{code_shape[1]})"),
+            (r, (0, 1), "reconstruction")]
+    for row, (batch, (lo, hi), label) in enumerate(rows):
+        for i in range(n):
+            ax = axes[row, i]
+            ax.imshow(batch[i], cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[row, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(history, metrics=None, *, ylabel: str | None = None, logy: bool = False) -> Figure:
+    """Plot training and validation curves from a Keras ``History`` (or its dict).
+
+    Args:
+        history: ``keras.callbacks.History`` or ``{"loss": [...], "val_loss": [...], ...}``.
+        metrics: base names to plot (``["loss"]``); default: every key without
+            ``val_`` in front. Each gets one panel with train and, if present,
+            validation curves.
+        ylabel: label for the y axis (e.g. ``"BCE per pixel"``); default the
+            metric's name.
+        logy: logarithmic y axis.
+
+    Returns:
+        The ``Figure`` (one panel per metric, epochs on x starting at 1).
+
+    Raises:
+        TypeError: ``history`` is neither a History nor a dict.
+        ValueError: no curves, a requested metric that is missing, or curves of
+            different lengths.
+    """
+    hist = getattr(history, "history", history)
+    if not isinstance(hist, dict):
+        raise TypeError(f"history must be a keras History or a dict of lists; got {type(history).__name__}.")
+    if metrics is None:
+        metrics = [k for k in hist if not k.startswith("val_") and k not in ("learning_rate", "lr")]
+    if not metrics:
+        raise ValueError("history holds no curves to plot.")
+    missing = [m for m in metrics if m not in hist]
+    if missing:
+        raise ValueError(f"history has no {missing}; it has {sorted(hist)}.")
+    fig = Figure(figsize=(4.2 * len(metrics), 3.2))
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    for ax, m in zip(axes, metrics):
+        train = np.asarray(hist[m], dtype=float)
+        epochs = np.arange(1, len(train) + 1)
+        ax.plot(epochs, train, label="train")
+        if f"val_{m}" in hist:
+            val = np.asarray(hist[f"val_{m}"], dtype=float)
+            if len(val) != len(train):
+                raise ValueError(f"{m} has {len(train)} epochs but val_{m} has {len(val)}.")
+            ax.plot(epochs, val, label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel or m)
+        if logy:
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def compare_curves(curves: dict, *, ylabel: str, xlabel: str = "epoch", logy: bool = False,
+                   title: str | None = None) -> Figure:
+    """Several runs' curves in one panel, e.g. the test loss of two optimizers.
+
+    Args:
+        curves: ``{label: sequence of numbers}``; sequences may differ in length.
+        ylabel: y-axis label with its unit, e.g. ``"test BCE (nats per pixel)"``.
+        xlabel: x-axis label; x runs 1, 2, ... per sequence.
+        logy: logarithmic y axis.
+        title: optional panel title.
+
+    Returns:
+        The ``Figure``.
+
+    Raises:
+        ValueError: no curves, or an empty curve. TypeError: ``curves`` not a dict.
+    """
+    if not isinstance(curves, dict):
+        raise TypeError(f"curves must be a dict {{label: values}}; got {type(curves).__name__}.")
+    if not curves:
+        raise ValueError("curves is empty; give at least one {label: values}.")
+    fig = Figure(figsize=(6.0, 3.6))
+    ax = fig.subplots()
+    for label, values in curves.items():
+        y = _validate.as_array(values, f"curves[{label!r}]").astype(float).ravel()
+        if y.size == 0:
+            raise ValueError(f"curve {label!r} is empty.")
+        ax.plot(np.arange(1, y.size + 1), y, marker="o" if y.size <= 20 else None, label=str(label))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(y_true, y_pred, *, labels=None, title: str | None = None) -> Figure:
+    """Confusion matrix (counts) drawn by scikit-learn's ``ConfusionMatrixDisplay``.
+
+    Args:
+        y_true: ``(n,)`` integer labels.
+        y_pred: ``(n,)`` integer predictions (e.g. ``probs.argmax(axis=1)``).
+        labels: the class labels in display order; default the sorted union.
+        title: optional title.
+
+    Returns:
+        The ``Figure``; rows are true classes, columns predicted ones.
+
+    Raises:
+        ValueError: ``y_true`` and ``y_pred`` are not 1-D of the same length
+            (e.g. probabilities passed instead of labels).
+    """
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    t = _validate.as_array(y_true, "y_true")
+    p = _validate.as_array(y_pred, "y_pred")
+    if t.ndim != 1 or p.ndim != 1 or t.shape != p.shape:
+        raise ValueError(
+            f"y_true and y_pred must be 1-D label arrays of equal length; got {t.shape} and {p.shape} "
+            "(for probabilities pass probs.argmax(axis=1))."
+        )
+    fig = Figure(figsize=(5.2, 4.6))
+    ax = fig.subplots()
+    ConfusionMatrixDisplay.from_predictions(t, p, labels=labels, ax=ax, colorbar=False, cmap="Blues")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,104 @@
+"""Run profiles: the full lab (default) or a quick profile for CI.
+
+One environment variable, ``LABS_PROFILE``, switches every notebook:
+
+* unset, empty or ``full``: the full lab, with the epochs and data sizes a
+  student should run;
+* ``quick``: fewer epochs and a subset of the data, so that CI can execute
+  every notebook in about a minute each.
+
+Notebooks keep their hyperparameters visible at the top::
+
+    EPOCHS = profile.pick(full=50, quick=2)
+"""
+from __future__ import annotations
+
+import os
+
+ENV_VAR = "LABS_PROFILE"
+SEED_VAR = "LABS_SEED"
+PROFILES = ("full", "quick")
+
+__all__ = ["ENV_VAR", "SEED_VAR", "PROFILES", "name", "is_quick", "pick", "seed", "describe"]
+
+
+def name() -> str:
+    """Return the active profile, ``"full"`` or ``"quick"``.
+
+    Read from the environment variable ``LABS_PROFILE`` each time it is called
+    (case-insensitive, surrounding blanks ignored; unset or empty means
+    ``"full"``).
+
+    Raises:
+        ValueError: if ``LABS_PROFILE`` holds anything else, e.g. ``"fast"``.
+    """
+    raw = os.environ.get(ENV_VAR, "").strip().lower()
+    if raw == "":
+        return "full"
+    if raw not in PROFILES:
+        raise ValueError(
+            f"{ENV_VAR}={os.environ[ENV_VAR]!r} is not a profile; expected one of "
+            f"{', '.join(PROFILES)} (or leave it unset for the full lab)."
+        )
+    return raw
+
+
+def is_quick() -> bool:
+    """Return True when the quick (CI) profile is active."""
+    return name() == "quick"
+
+
+def pick(*, full, quick):
+    """Return ``full`` or ``quick`` according to the active profile.
+
+    Args:
+        full: the value for the full lab (any type).
+        quick: the value for the quick profile; should be of the same kind as
+            ``full`` (both ints, both tuples, ...).
+
+    Returns:
+        ``quick`` when ``LABS_PROFILE=quick``, otherwise ``full``.
+
+    Raises:
+        TypeError: if ``full`` and ``quick`` are of different types (a common
+            typo such as ``pick(full=50, quick="2")``); ints and floats mix.
+        ValueError: if ``LABS_PROFILE`` is set to an unknown profile.
+    """
+    numbers = (int, float)
+    same = type(full) is type(quick) or (
+        isinstance(full, numbers) and isinstance(quick, numbers)
+        and not isinstance(full, bool) and not isinstance(quick, bool)
+    ) or full is None or quick is None
+    if not same:
+        raise TypeError(
+            f"profile.pick expects values of the same type for both profiles; got "
+            f"full={full!r} ({type(full).__name__}) and quick={quick!r} ({type(quick).__name__})."
+        )
+    return quick if is_quick() else full
+
+
+def seed(default: int = 0) -> int:
+    """The lab's random seed: ``LABS_SEED`` if set, else ``default``.
+
+    Notebooks write ``SEED = profile.seed()``; ``benchmarks/seeds.py`` sets
+    ``LABS_SEED`` to rerun a lab under several seeds when its bars are set.
+
+    Raises:
+        ValueError: ``LABS_SEED`` is not a non-negative integer.
+    """
+    raw = os.environ.get(SEED_VAR, "").strip()
+    if raw == "":
+        return default
+    if not raw.isdigit():
+        raise ValueError(f"{SEED_VAR}={raw!r} must be a non-negative integer.")
+    return int(raw)
+
+
+def describe() -> str:
+    """Return a one-line description of the active profile (and print nothing).
+
+    Example: ``"profile: quick (LABS_PROFILE=quick): fewer epochs, data subset"``.
+    """
+    text = (f"profile: quick ({ENV_VAR}=quick): fewer epochs and a data subset, for CI" if is_quick()
+            else f"profile: full (set {ENV_VAR}=quick for the short CI run)")
+    return text + f"; seed {seed()}"

@@ -1,0 +1,181 @@
+"""Execute the lab notebooks headless and collect their results table.
+
+``make run`` calls ``python -m labutils.runner``::
+
+    python -m labutils.runner                  # every lab, full profile
+    python -m labutils.runner --lab 01 --profile quick
+
+Each notebook in ``notebooks/NN_*.ipynb`` is executed with nbclient in a fresh
+kernel (working directory ``notebooks/``, ``LABS_PROFILE`` set), the executed
+copy is written to ``build/notebooks/``, and the record that the notebook's
+``checks.report(...)`` saved in ``build/results/NN.json`` is joined with the
+notebook's wall time into ``build/results.json`` and ``build/results.md``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import checks, paths, profile
+
+__all__ = ["find_notebooks", "run_notebook", "run", "results_markdown", "main"]
+
+
+def find_notebooks(notebooks_dir, labs=None) -> list[Path]:
+    """The lab notebooks ``NN_*.ipynb`` in ``notebooks_dir``, sorted by number.
+
+    Args:
+        notebooks_dir: directory holding the notebooks.
+        labs: optional iterable of lab numbers (``"01"``, ``"1"`` or ``1``) to keep.
+
+    Returns:
+        Sorted list of paths.
+
+    Raises:
+        FileNotFoundError: the directory does not exist.
+        ValueError: a requested lab has no notebook.
+    """
+    d = Path(notebooks_dir)
+    if not d.is_dir():
+        raise FileNotFoundError(f"notebook directory not found: {d}")
+    found = sorted(p for p in d.glob("[0-9][0-9]_*.ipynb"))
+    if labs is None:
+        return found
+    wanted = {f"{int(str(lab)):02d}" for lab in labs}
+    chosen = [p for p in found if p.name[:2] in wanted]
+    missing = wanted - {p.name[:2] for p in chosen}
+    if missing:
+        raise ValueError(f"no notebook for lab(s) {sorted(missing)} in {d}; found {[p.name for p in found]}.")
+    return chosen
+
+
+def run_notebook(path, out_dir, *, timeout: int = 3600) -> dict:
+    """Execute one notebook and return its record.
+
+    The kernel inherits this process's environment (so ``LABS_PROFILE`` and
+    ``LABUTILS_DATA_DIR`` apply) and starts in the notebook's directory.
+
+    Args:
+        path: the ``.ipynb`` to run.
+        out_dir: where the executed copy is written (even if a cell fails).
+        timeout: seconds allowed per cell.
+
+    Returns:
+        ``{"lab", "notebook", "profile", "wall_time_s", "status", "error", ...}``
+        plus the ``metrics``/``bars``/``passed`` that the notebook reported
+        (``status`` is ``"passed"``, ``"failed"`` (a cell raised, e.g. a missed
+        bar) or ``"no results"`` (ran but reported nothing)).
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    path = Path(path)
+    lab = path.name[:2]
+    result_file = checks.results_dir() / f"{lab}.json"
+    result_file.unlink(missing_ok=True)
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent.resolve())}})
+    start = time.perf_counter()
+    error = ""
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        error = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
+    except Exception as exc:  # kernel died, timeout, ...
+        error = f"{type(exc).__name__}: {exc}"
+    wall = time.perf_counter() - start
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out_dir / path.name)
+    record = {"lab": lab, "notebook": path.name, "profile": profile.name(), "wall_time_s": round(wall, 1)}
+    if result_file.is_file():
+        saved = json.loads(result_file.read_text())
+        record.update({k: v for k, v in saved.items() if k not in record})
+    if error:
+        record["status"], record["error"] = "failed", error
+    elif not result_file.is_file():
+        record["status"], record["error"] = "no results", "the notebook did not call checks.report(...)"
+    else:
+        record["status"], record["error"] = "passed", ""
+    return record
+
+
+def results_markdown(records) -> str:
+    """The results table (Markdown) for a list of :func:`run_notebook` records."""
+    lines = ["| lab | notebook | profile | wall time (s) | status |", "|---|---|---|---:|---|"]
+    for r in records:
+        lines.append(f"| {r['lab']} | {r['notebook']} | {r['profile']} | {r['wall_time_s']:.1f} | {r['status']} |")
+    for r in records:
+        lines += ["", f"### Lab {r['lab']}: {r.get('title') or r['notebook']} ({r['profile']} profile, {r['wall_time_s']:.1f} s)"]
+        if r.get("data"):
+            lines.append(f"Data: {r['data']}")
+        if r.get("error"):
+            lines.append(f"Error: `{r['error']}`")
+        if r.get("metrics"):
+            lines += ["", "| metric | value | bar | met |", "|---|---:|---|---|"]
+            bars = r.get("bars", {})
+            for name, value in r["metrics"].items():
+                bar = bars.get(name, {})
+                met = ("yes" if bar.get("passed") else "NO") if bar else ""
+                lines.append(f"| {name} | {value:.4g} | {bar.get('bar', '')} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
+def run(labs=None, profile_name: str | None = None, notebooks_dir=None, timeout: int = 3600) -> list[dict]:
+    """Execute the chosen notebooks and write ``build/results.{json,md}``.
+
+    Args:
+        labs: lab numbers to run (default: all).
+        profile_name: ``"full"`` or ``"quick"``; default the active profile.
+        notebooks_dir: default ``<checkout>/notebooks``.
+        timeout: seconds per cell.
+
+    Returns:
+        The list of records (see :func:`run_notebook`).
+
+    Raises:
+        ValueError: unknown profile or lab.
+    """
+    if profile_name is not None:
+        if profile_name not in profile.PROFILES:
+            raise ValueError(f"profile must be one of {profile.PROFILES}; got {profile_name!r}.")
+        os.environ[profile.ENV_VAR] = profile_name
+    root = paths.project_root() or Path.cwd()
+    nb_dir = Path(notebooks_dir) if notebooks_dir else root / "notebooks"
+    build = paths.build_dir()
+    records = []
+    for nb in find_notebooks(nb_dir, labs):
+        print(f"running {nb.name} ({profile.name()} profile) ...", flush=True)
+        rec = run_notebook(nb, build / "notebooks", timeout=timeout)
+        print(f"  {rec['status']} in {rec['wall_time_s']:.1f} s" + (f": {rec['error']}" if rec["error"] else ""), flush=True)
+        records.append(rec)
+    (build / "results.json").write_text(json.dumps(records, indent=2) + "\n")
+    (build / "results.md").write_text(results_markdown(records))
+    return records
+
+
+def main(argv=None) -> int:
+    """Command line: ``python -m labutils.runner [--lab NN ...] [--profile full|quick]``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lab", action="append", help="lab number, e.g. 01 (repeatable; default all)")
+    parser.add_argument("--profile", choices=profile.PROFILES, help="default: $LABS_PROFILE or full")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    args = parser.parse_args(argv)
+    labs = None
+    if args.lab:
+        labs = [lab for item in args.lab for lab in item.replace(",", " ").split()]
+    records = run(labs, args.profile, timeout=args.timeout)
+    print()
+    print(results_markdown(records))
+    print(f"written: {paths.build_dir() / 'results.md'} and results.json")
+    return 0 if records and all(r["status"] == "passed" for r in records) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
