@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from numbers import Real
 
+import numpy as np
+
 from . import paths, profile
 
 __all__ = ["Bar", "at_most", "at_least", "below", "above", "BARS", "bars_for", "report", "results_dir"]
@@ -51,13 +53,9 @@ class Bar:
             raise TypeError(f"threshold must be a finite number; got {self.threshold!r}.")
 
     def passes(self, value) -> bool:
-        """True when ``value`` meets the bar; NaN, inf and non-numbers never do."""
-        if isinstance(value, bool) or not isinstance(value, Real):
-            try:
-                value = float(value)  # NumPy / TensorFlow scalars
-            except (TypeError, ValueError):
-                return False
-        return math.isfinite(value) and _OPS[self.op][0](float(value), self.threshold)
+        """True when ``value`` meets the bar; NaN, inf and non-numbers (str, bool) never do."""
+        value = _number(value)
+        return value is not None and math.isfinite(value) and _OPS[self.op][0](value, self.threshold)
 
     def check(self, name: str, value):
         """Return ``value`` if it meets the bar, else raise ``AssertionError``.
@@ -76,6 +74,21 @@ class Bar:
 
     def __str__(self) -> str:
         return f"{self.op} {_fmt(self.threshold)}"
+
+
+def _number(value):
+    """``value`` as a float if it is a real number (Python, NumPy or 0-d tensor), else None."""
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        return None
+    if hasattr(value, "numpy") and not isinstance(value, np.generic):
+        value = value.numpy()  # a TensorFlow scalar
+    if isinstance(value, np.ndarray):
+        if value.ndim != 0 or value.dtype == bool:
+            return None
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.number)):
+        return None
+    return float(value)
 
 
 def at_most(threshold, why: str = "") -> Bar:
@@ -183,10 +196,10 @@ def report(lab: str, metrics: dict, bars: dict | None = None, *, title: str = ""
     bars = dict(bars or {})
     clean = {}
     for name, value in metrics.items():
-        try:
-            clean[str(name)] = float(value)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"metric {name!r} must be a number; got {value!r}.") from exc
+        number = _number(value)
+        if number is None:
+            raise TypeError(f"metric {name!r} must be a number; got {value!r} ({type(value).__name__}).")
+        clean[str(name)] = number
     unknown = [n for n in bars if n not in clean]
     if unknown:
         raise ValueError(f"bars name metrics that were not reported: {unknown}; reported: {list(clean)}.")

@@ -209,6 +209,8 @@ def find_mnist() -> MnistSource:
             return MnistSource("idx", str(d))
         if found["test_images"] is not None:
             return MnistSource("idx-test-only", str(d))
+        if found["train_images"] is not None:
+            raise ValueError(f"{d} holds the MNIST train split but not the test split (t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz).")
     return MnistSource("keras", None)
 
 
@@ -260,21 +262,30 @@ def _not_found_message(keras_error: Exception) -> str:
     )
 
 
+def _read_role(directory: Path, key: str) -> np.ndarray:
+    """read_idx, plus a check that an images file holds images and a labels file labels."""
+    path = _find_idx(directory, key)
+    arr = read_idx(path)
+    want = 3 if key.endswith("images") else 1
+    if arr.ndim != want:
+        kind = "images (magic 2051)" if want == 3 else "labels (magic 2049)"
+        raise ValueError(f"{path} should hold {kind} but holds an array of shape {arr.shape}.")
+    return arr
+
+
 def _load_raw(source: MnistSource):
     if source.kind == "npz":
         with np.load(source.path) as f:
             return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
     if source.kind in ("idx", "idx-test-only"):
         d = Path(source.path)
-        x_t10k = read_idx(_find_idx(d, "test_images"))
-        y_t10k = read_idx(_find_idx(d, "test_labels"))
+        x_t10k, y_t10k = _read_role(d, "test_images"), _read_role(d, "test_labels")
         if x_t10k.shape[0] != y_t10k.shape[0]:
             raise ValueError(f"{d}: {x_t10k.shape[0]} test images but {y_t10k.shape[0]} labels.")
         if source.kind == "idx-test-only":
             train_idx, test_idx = offline_split(y_t10k)
             return (x_t10k[train_idx], y_t10k[train_idx]), (x_t10k[test_idx], y_t10k[test_idx])
-        x_train = read_idx(_find_idx(d, "train_images"))
-        y_train = read_idx(_find_idx(d, "train_labels"))
+        x_train, y_train = _read_role(d, "train_images"), _read_role(d, "train_labels")
         if x_train.shape[0] != y_train.shape[0]:
             raise ValueError(f"{d}: {x_train.shape[0]} train images but {y_train.shape[0]} labels.")
         return (x_train, y_train), (x_t10k, y_t10k)
@@ -346,36 +357,41 @@ def load_mnist(
 
 
 def stratified_subset(labels, n: int, seed: int = 0) -> np.ndarray:
-    """Indices of ``n`` labelled examples with (nearly) equal counts per class.
+    """Indices of ``n`` labelled examples with equal counts per class (within one).
 
-    For label-budget experiments ("100 labels" = 10 per digit): the same
-    ``seed`` gives the same subset.
+    For label-budget experiments ("100 labels" = 10 per digit): each class gets
+    ``n // k`` examples (k classes) and ``n % k`` randomly chosen classes one
+    more, drawn without replacement; the same ``seed`` gives the same subset.
 
     Args:
         labels: ``(m,)`` integer class labels.
-        n: budget; at least one example per class and at most ``m``.
-        seed: seed of the stratified draw (scikit-learn's ``train_test_split``).
+        n: budget, between the number of classes and ``m``.
+        seed: seed of NumPy's ``default_rng`` for the draw.
 
     Returns:
-        Sorted int array ``(n,)`` of indices into ``labels``.
+        Sorted int array ``(n,)`` of distinct indices into ``labels``.
 
     Raises:
         ValueError: ``n`` smaller than the number of classes or larger than ``m``;
-            labels not one-dimensional. TypeError: non-int ``n``.
+            a class with fewer examples than its share; labels not
+            one-dimensional. TypeError: non-int ``n``.
     """
-    from sklearn.model_selection import train_test_split
-
     labels = _validate.as_array(labels, "labels")
     if labels.ndim != 1:
         raise ValueError(f"labels must be one-dimensional (m,); got shape {labels.shape}.")
     n = _validate.positive_int(n, "n")
-    n_classes = np.unique(labels).size
-    if n < n_classes or n > labels.shape[0]:
-        raise ValueError(f"n={n} must lie between the number of classes ({n_classes}) and the number of labels ({labels.shape[0]}).")
-    if n == labels.shape[0]:
-        return np.arange(n)
-    idx, _ = train_test_split(np.arange(labels.shape[0]), train_size=n, stratify=labels, random_state=seed)
-    return np.sort(idx)
+    classes, counts = np.unique(labels, return_counts=True)
+    if n < classes.size or n > labels.shape[0]:
+        raise ValueError(f"n={n} must lie between the number of classes ({classes.size}) and the number of labels ({labels.shape[0]}).")
+    rng = np.random.default_rng(seed)
+    share = np.full(classes.size, n // classes.size)
+    share[rng.permutation(classes.size)[: n % classes.size]] += 1
+    short = [(c, k, s) for c, k, s in zip(classes, counts, share) if k < s]
+    if short:
+        c, k, s = short[0]
+        raise ValueError(f"class {c} has only {k} examples but needs {s} for n={n} in equal shares; choose a smaller n.")
+    picked = [rng.choice(np.flatnonzero(labels == c), size=s, replace=False) for c, s in zip(classes, share)]
+    return np.sort(np.concatenate(picked))
 
 
 # --------------------------------------------------------------------------
@@ -401,8 +417,10 @@ def gaussian_noise(x, noise_factor: float = 0.5, seed: int = 0) -> np.ndarray:
             ``noise_factor``. TypeError: non-numeric input.
     """
     x = _validate.unit_interval(x, "x")
-    if isinstance(noise_factor, bool) or not isinstance(noise_factor, (int, float)) or noise_factor < 0:
-        raise ValueError(f"noise_factor must be a number >= 0; got {noise_factor!r}.")
+    if isinstance(noise_factor, (bool, np.bool_)) or not isinstance(noise_factor, (int, float, np.integer, np.floating)):
+        raise TypeError(f"noise_factor must be a number; got {noise_factor!r} ({type(noise_factor).__name__}).")
+    if not np.isfinite(noise_factor) or noise_factor < 0:
+        raise ValueError(f"noise_factor must be a finite number >= 0; got {noise_factor!r}.")
     rng = np.random.default_rng(seed)
     noisy = x + np.float32(noise_factor) * rng.standard_normal(x.shape, dtype=np.float32)
     return np.clip(noisy, 0.0, 1.0)

@@ -19,6 +19,8 @@ EPSILON = 1e-7
 def _pair(x, x_hat):
     x = _validate.unit_interval(x, "x")
     x_hat = _validate.unit_interval(x_hat, "x_hat")
+    if x.ndim == 0 or x_hat.ndim == 0:
+        raise ValueError(f"x and x_hat must be batches (n, ...); got shapes {x.shape} and {x_hat.shape}.")
     if x.shape != x_hat.shape:
         raise ValueError(f"x {x.shape} and x_hat {x_hat.shape} must have the same shape.")
     return x.reshape(x.shape[0], -1).astype(np.float64), x_hat.reshape(x.shape[0], -1).astype(np.float64)
@@ -49,8 +51,10 @@ def per_image_bce(x, x_hat) -> np.ndarray:
 def bce(x, x_hat) -> float:
     """Mean binary cross-entropy over all images and pixels (nats per pixel).
 
-    Same value as Keras' ``binary_crossentropy`` loss on a sigmoid output; see
-    :func:`per_image_bce` for the formula. Raises ValueError like it.
+    Keras' ``binary_crossentropy`` on a sigmoid output gives the same value
+    (computed here in float64; Keras clips in float32, which differs only for
+    predictions of exactly 0 or 1). See :func:`per_image_bce` for the formula;
+    raises ValueError like it.
     """
     return float(per_image_bce(x, x_hat).mean())
 

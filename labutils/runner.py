@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -86,7 +87,8 @@ def run_notebook(path, out_dir, *, timeout: int = 3600) -> dict:
     try:
         client.execute()
     except CellExecutionError as exc:
-        error = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()  # drop the traceback's colours
+        error = text.splitlines()[-1] if text else repr(exc)
     except Exception as exc:  # kernel died, timeout, ...
         error = f"{type(exc).__name__}: {exc}"
     wall = time.perf_counter() - start

@@ -1,0 +1,94 @@
+"""The labs' quality bars are real: an untrained model and the Keras 3
+default-Adadelta recipe of the classic course code both fail them."""
+import os
+
+import pytest
+
+from labutils import checks, data, metrics, models
+
+PROFILES = ("full", "quick")
+
+
+@pytest.fixture(scope="module")
+def mnist(mnist_dir):
+    """The quick profile's data: 2,000 training images of the offline split, all 2,000 test images."""
+    old = os.environ.get("LABUTILS_DATA_DIR")
+    os.environ["LABUTILS_DATA_DIR"] = str(mnist_dir)
+    try:
+        return data.load_mnist(scale=True, channel_axis=True, n_train=2000, verbose=False)
+    finally:
+        if old is None:
+            del os.environ["LABUTILS_DATA_DIR"]
+        else:
+            os.environ["LABUTILS_DATA_DIR"] = old
+
+
+def _missed(lab, metric, value):
+    """Assert that `value` misses the bar on `metric` in every profile that has it."""
+    checked = 0
+    for prof in PROFILES:
+        bar = checks.bars_for(lab, prof).get(metric)
+        if bar is None:
+            continue
+        checked += 1
+        with pytest.raises(AssertionError, match="misses its bar"):
+            bar.check(metric, value)
+    assert checked, f"lab {lab} has no bar on {metric!r}"
+
+
+def _dense_ae_bce(x_train, x_test, optimizer, epochs):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    autoencoder, _, _ = models.dense_autoencoder(784, 32)
+    if epochs:
+        autoencoder.compile(optimizer=optimizer, loss="binary_crossentropy")
+        autoencoder.fit(x_train, x_train, epochs=epochs, batch_size=256, verbose=0)
+    return metrics.bce(x_test, autoencoder.predict(x_test, verbose=0))
+
+
+def test_lab01_bars_fail_untrained_and_default_adadelta(mnist):
+    import keras
+
+    (x_train, _), (x_test, _) = mnist
+    x_train, x_test = x_train.reshape(-1, 784), x_test.reshape(-1, 784)
+    untrained = _dense_ae_bce(x_train, x_test, None, 0)
+    adadelta = _dense_ae_bce(x_train, x_test, keras.optimizers.Adadelta(), 5)
+    assert untrained > 0.6 and adadelta > 0.6, (untrained, adadelta)
+    _missed("01", "test BCE", untrained)
+    _missed("01", "test BCE", adadelta)
+    # The same budget with Adam clears the quick bar: the bar separates a trained model from these.
+    adam = _dense_ae_bce(x_train, x_test, keras.optimizers.Adam(), 40)  # lab 01's quick profile
+    assert checks.bars_for("01", "quick")["test BCE"].passes(adam), adam
+
+
+def _cnn_accuracy(x_train, y_train, x_test, y_test, optimizer, epochs):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    cnn = models.cnn_classifier()
+    cnn.compile(optimizer=optimizer or "adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    if epochs:
+        cnn.fit(x_train, y_train, epochs=epochs, batch_size=128, verbose=0)
+    return cnn.evaluate(x_test, y_test, verbose=0)[1]
+
+
+def test_lab02_bars_fail_untrained_and_default_adadelta(mnist):
+    import keras
+
+    (x_train, y_train), (x_test, y_test) = mnist
+    untrained = _cnn_accuracy(x_train, y_train, x_test, y_test, None, 0)
+    adadelta = _cnn_accuracy(x_train, y_train, x_test, y_test, keras.optimizers.Adadelta(), 4)
+    assert untrained < 0.3, untrained
+    _missed("02", "CNN accuracy (raw images)", untrained)
+    _missed("02", "CNN accuracy (raw images)", adadelta)
+    adam = _cnn_accuracy(x_train, y_train, x_test, y_test, keras.optimizers.Adam(), 4)  # lab 02 quick
+    assert checks.bars_for("02", "quick")["CNN accuracy (raw images)"].passes(adam), adam
+
+
+def test_every_lab_bar_has_a_reason_and_every_profile():
+    for lab, per_profile in checks.BARS.items():
+        assert set(per_profile) == set(PROFILES), f"lab {lab} needs bars for {PROFILES}"
+        for prof, bars in per_profile.items():
+            assert bars, f"lab {lab} {prof}: no bars"
+            assert all(b.why for b in bars.values()), f"lab {lab} {prof}: say where each bar comes from"

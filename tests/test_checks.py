@@ -1,0 +1,232 @@
+"""Tests for labutils.checks: bars, bars_for, report."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from labutils import checks
+
+
+# ============================================================== Bar
+
+@pytest.mark.parametrize("factory, op", [
+    (checks.at_most, "<="), (checks.at_least, ">="), (checks.below, "<"), (checks.above, ">"),
+])
+def test_factories(factory, op):
+    bar = factory(0.25, "why not")
+    assert isinstance(bar, checks.Bar)
+    assert (bar.op, bar.threshold, bar.why) == (op, 0.25, "why not")
+    assert str(bar) == f"{op} 0.25"
+
+
+@pytest.mark.parametrize("bar, value, expected", [
+    (checks.at_most(0.1), 0.1, True), (checks.at_most(0.1), 0.1000001, False), (checks.at_most(0.1), -5, True),
+    (checks.at_least(0.9), 0.9, True), (checks.at_least(0.9), 0.8999, False), (checks.at_least(0.9), 1, True),
+    (checks.below(0.1), 0.1, False), (checks.below(0.1), 0.0999, True),
+    (checks.above(0.9), 0.9, False), (checks.above(0.9), 0.9001, True),
+])
+def test_passes_and_strictness(bar, value, expected):
+    assert bar.passes(value) is expected
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, np.float32("nan"), np.float64("inf")])
+@pytest.mark.parametrize("factory", [checks.at_most, checks.at_least, checks.below, checks.above])
+def test_nan_inf_never_pass(factory, value):
+    # thresholds chosen so that inf would pass the comparison if it were allowed
+    bar = factory(1e9) if factory in (checks.at_most, checks.below) else factory(-1e9)
+    assert bar.passes(value) is False
+
+
+def test_passes_numpy_and_tensor_scalars():
+    import tensorflow as tf
+
+    bar = checks.above(0.5)
+    assert bar.passes(np.float32(0.75)) is True
+    assert bar.passes(np.array(0.75)) is True
+    assert bar.passes(tf.constant(0.75)) is True
+    assert bar.passes(np.float64(0.25)) is False
+
+
+@pytest.mark.parametrize("value", [None, [0.9], {"x": 1}, object(), "fast"])
+def test_non_numbers_never_pass(value):
+    assert checks.at_least(0.5).passes(value) is False
+
+
+@pytest.mark.parametrize("value", ["0.9", True])
+def test_numeric_strings_and_bools_never_pass(value):
+    assert checks.at_least(0.5).passes(value) is False
+
+
+def test_bar_validation():
+    with pytest.raises(ValueError, match=r"op must be one of .*got '=='"):
+        checks.Bar("==", 1.0)
+    for bad in ("0.5", None, True, math.nan, math.inf):
+        with pytest.raises(TypeError, match=r"threshold must be a finite number"):
+            checks.Bar("<", bad)
+    with pytest.raises(TypeError, match=r"threshold must be a finite number; got '0.1'"):
+        checks.below("0.1")
+    with pytest.raises(TypeError, match=r"threshold must be a finite number"):
+        checks.at_least(None)
+
+
+def test_bar_is_frozen():
+    bar = checks.below(1.0)
+    with pytest.raises(Exception, match=r"cannot assign"):
+        bar.threshold = 2.0
+
+
+def test_check_returns_value_when_met():
+    assert checks.below(0.1).check("test BCE", 0.05) == 0.05
+
+
+def test_check_message_names_metric_value_threshold_and_reason():
+    with pytest.raises(AssertionError, match=(
+            r"test BCE = 0\.6931 misses its bar: it must be below 0\.1 \(untrained gives 0\.69\)\.")):
+        checks.below(0.1, "untrained gives 0.69").check("test BCE", 0.693147)
+    with pytest.raises(AssertionError, match=r"^accuracy = 0\.5 misses its bar: it must be at least 0\.9\. Check"):
+        checks.at_least(0.9).check("accuracy", 0.5)
+    with pytest.raises(AssertionError, match=r"loss = nan misses its bar: it must be at most 1"):
+        checks.at_most(1.0).check("loss", math.nan)
+    with pytest.raises(AssertionError, match=r"tiny = 1\.000e-05 misses its bar: it must be above 0\.001"):
+        checks.above(0.001).check("tiny", 1e-5)
+
+
+# ============================================================== bars_for / BARS
+
+def test_bars_for_known_labs():
+    full = checks.bars_for("01", "full")
+    assert set(full) == {"test BCE", "test BCE vs PCA-32"}
+    assert full["test BCE"] == checks.below(0.100, full["test BCE"].why)
+    quick = checks.bars_for("02", "quick")
+    assert list(quick) == ["CNN accuracy (raw images)"]
+    assert quick["CNN accuracy (raw images)"].op == ">"
+
+
+def test_bars_for_uses_active_profile(monkeypatch):
+    assert checks.bars_for("01") == checks.BARS["01"]["full"]
+    monkeypatch.setenv("LABS_PROFILE", "quick")
+    assert checks.bars_for("01") == checks.BARS["01"]["quick"]
+
+
+def test_bars_for_returns_a_copy():
+    bars = checks.bars_for("01", "full")
+    bars.clear()
+    assert len(checks.BARS["01"]["full"]) == 2
+
+
+def test_every_defined_bar_is_a_bar():
+    for lab, profiles in checks.BARS.items():
+        assert set(profiles) <= {"full", "quick"}, lab
+        for bars in profiles.values():
+            assert all(isinstance(b, checks.Bar) for b in bars.values())
+
+
+def test_bars_for_unknown():
+    with pytest.raises(KeyError, match=r"no bars for lab '99'; known labs: 01, 02"):
+        checks.bars_for("99", "full")
+    with pytest.raises(KeyError, match=r"lab '01' has no bars for profile 'slow'; it has full, quick"):
+        checks.bars_for("01", "slow")
+
+
+# ============================================================== report
+
+def test_results_dir_under_build_dir(build_dir):
+    d = checks.results_dir()
+    assert d == build_dir / "results"
+    assert d.is_dir()
+
+
+def test_report_prints_writes_and_returns(build_dir, capsys):
+    metrics = {"test BCE": np.float32(0.0912), "accuracy": 0.97, "epochs": 3}
+    bars = {"test BCE": checks.below(0.1), "accuracy": checks.at_least(0.95)}
+    record = checks.report("07", metrics, bars, title="Tiny lab", data="synthetic data")
+
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Results: lab 07 - Tiny lab [full profile]"
+    assert out[1] == "data: synthetic data"
+    assert out[2].split() == ["metric", "value", "bar", "ok"]
+    assert out[3].split() == ["test", "BCE", "0.0912", "<", "0.1", "yes"]
+    assert out[4].split() == ["accuracy", "0.97", ">=", "0.95", "yes"]
+    assert out[5].split() == ["epochs", "3"]
+
+    saved = json.loads((build_dir / "results" / "07.json").read_text())
+    assert saved == record
+    assert record["lab"] == "07" and record["title"] == "Tiny lab" and record["data"] == "synthetic data"
+    assert record["profile"] == "full"
+    assert record["metrics"] == {"test BCE": pytest.approx(0.0912), "accuracy": 0.97, "epochs": 3.0}
+    assert all(isinstance(v, float) for v in record["metrics"].values())
+    assert record["bars"] == {"test BCE": {"bar": "< 0.1", "passed": True},
+                              "accuracy": {"bar": ">= 0.95", "passed": True}}
+    assert record["passed"] is True
+    assert len(record["finished_at"]) == 19 and record["finished_at"][10] == "T"
+
+
+def test_report_quick_profile_recorded(build_dir, monkeypatch):
+    monkeypatch.setenv("LABS_PROFILE", "quick")
+    record = checks.report("01", {"test BCE": 0.15}, checks.bars_for("01"))
+    assert record["profile"] == "quick" and record["passed"] is True
+    assert json.loads((build_dir / "results" / "01.json").read_text())["profile"] == "quick"
+
+
+def test_report_without_bars(build_dir):
+    record = checks.report("05", {"x": 1})
+    assert record["bars"] == {} and record["passed"] is True
+    assert (build_dir / "results" / "05.json").is_file()
+
+
+def test_report_write_false(build_dir):
+    record = checks.report("06", {"x": 1.0}, write=False)
+    assert record["metrics"] == {"x": 1.0}
+    assert not (build_dir / "results" / "06.json").exists()
+
+
+def test_report_failure_lists_all_failed_bars_after_writing(build_dir, capsys):
+    metrics = {"loss": 0.5, "acc": 0.5, "ok": 1.0}
+    bars = {"loss": checks.below(0.1, "loss bar"), "acc": checks.above(0.9, "acc bar"), "ok": checks.at_least(1.0)}
+    with pytest.raises(AssertionError) as info:
+        checks.report("08", metrics, bars)
+    msg = str(info.value)
+    assert "loss = 0.5 misses its bar: it must be below 0.1 (loss bar)" in msg
+    assert "acc = 0.5 misses its bar: it must be above 0.9 (acc bar)" in msg
+    assert "ok =" not in msg
+    assert len(msg.splitlines()) == 2
+    # printed and written before raising
+    out = capsys.readouterr().out
+    assert "NO" in out and "yes" in out
+    saved = json.loads((build_dir / "results" / "08.json").read_text())
+    assert saved["passed"] is False
+    assert saved["bars"]["loss"]["passed"] is False and saved["bars"]["ok"]["passed"] is True
+
+
+def test_report_nan_metric_fails_its_bar(build_dir):
+    with pytest.raises(AssertionError, match=r"loss = nan misses its bar"):
+        checks.report("09", {"loss": float("nan")}, {"loss": checks.at_most(1.0)})
+    assert json.loads((build_dir / "results" / "09.json").read_text())["passed"] is False
+
+
+def test_report_bar_for_unreported_metric(build_dir):
+    with pytest.raises(ValueError, match=r"bars name metrics that were not reported: \['acc'\]; reported: \['loss'\]"):
+        checks.report("10", {"loss": 0.1}, {"acc": checks.above(0.5)})
+    assert not (build_dir / "results" / "10.json").exists()
+
+
+@pytest.mark.parametrize("value", [None, "high", [1.0, 2.0], {"a": 1}])
+def test_report_non_number_metric(build_dir, value):
+    with pytest.raises(TypeError, match=r"metric 'loss' must be a number"):
+        checks.report("11", {"loss": value})
+    assert not (build_dir / "results" / "11.json").exists()
+
+
+@pytest.mark.parametrize("value", ["0.9", True])
+def test_report_rejects_numeric_strings_and_bools(build_dir, value):
+    with pytest.raises(TypeError, match=r"must be a number"):
+        checks.report("12", {"acc": value}, write=False)
+
+
+def test_report_invalid_profile(monkeypatch):
+    monkeypatch.setenv("LABS_PROFILE", "turbo")
+    with pytest.raises(ValueError, match=r"LABS_PROFILE='turbo' is not a profile"):
+        checks.report("13", {"x": 1.0})

@@ -1,0 +1,248 @@
+"""Tests for labutils.plots: every function returns a matplotlib Figure with the right panels."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from labutils import plots
+
+
+@pytest.fixture(scope="module")
+def imgs():
+    return np.random.default_rng(0).random((12, 28, 28), dtype=np.float32)
+
+
+def _visible_images(fig):
+    return [ax for ax in fig.axes if ax.images]
+
+
+# ============================================================== image_grid
+
+def test_image_grid_axes_count(imgs):
+    fig = plots.image_grid(imgs, ncols=5)
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 15  # 3 rows x 5 columns
+    assert len(_visible_images(fig)) == 12  # the last 3 cells stay empty
+    np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), imgs[0])
+    assert fig.axes[0].images[0].get_clim() == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("shape", [(6, 784), (6, 28, 28), (6, 28, 28, 1)])
+def test_image_grid_accepts_layouts(shape):
+    x = np.random.default_rng(1).random(shape)
+    fig = plots.image_grid(x, ncols=3)
+    assert len(fig.axes) == 6
+    assert fig.axes[5].images[0].get_array().shape == (28, 28)
+
+
+def test_image_grid_ncols_capped_and_non_square():
+    x = np.zeros((3, 8, 4))
+    fig = plots.image_grid(x)  # ncols=10 > 3 images: one row of 3
+    assert len(fig.axes) == 3
+    assert fig.axes[0].images[0].get_array().shape == (8, 4)
+
+
+def test_image_grid_titles_row_titles_suptitle(imgs):
+    fig = plots.image_grid(imgs[:6], ncols=3, row_titles=["noisy", "clean"], titles=list("abcdef"),
+                           suptitle="Grid")
+    assert [ax.get_title() for ax in fig.axes] == list("abcdef")
+    assert fig.axes[0].get_ylabel() == "noisy" and fig.axes[3].get_ylabel() == "clean"
+    assert fig.get_suptitle() == "Grid"
+
+
+def test_image_grid_vrange_none_uses_batch_range():
+    codes = np.linspace(-3, 5, 2 * 32).reshape(2, 8, 4)
+    fig = plots.image_grid(codes, vrange=None)
+    assert fig.axes[0].images[0].get_clim() == (-3.0, 5.0)
+    flat = plots.image_grid(np.full((2, 4, 4), 2.0), vrange=None)
+    assert flat.axes[0].images[0].get_clim() == (2.0, 3.0)
+
+
+def test_image_grid_length_errors(imgs):
+    with pytest.raises(ValueError, match=r"row_titles has 2 entries but the grid has 3 rows"):
+        plots.image_grid(imgs, ncols=5, row_titles=["a", "b"])
+    with pytest.raises(ValueError, match=r"titles has 11 entries but there are 12 images"):
+        plots.image_grid(imgs, titles=["t"] * 11)
+
+
+@pytest.mark.parametrize("x, exc, pattern", [
+    (np.zeros((4, 28, 28, 3)), ValueError, r"grey images shaped \(n, 784\).*got shape \(4, 28, 28, 3\)"),
+    (np.zeros(784), ValueError, r"got shape \(784,\)"),
+    (np.zeros((4, 783)), ValueError, r"square number of pixels"),
+    (np.zeros((0, 28, 28)), ValueError, r"images is empty"),
+    (np.array([["a"]]), TypeError, r"images must be a numeric array"),
+])
+def test_image_grid_bad_images(x, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        plots.image_grid(x)
+
+
+@pytest.mark.parametrize("ncols, exc, pattern", [(2.5, TypeError, r"ncols must be an int"),
+                                                 (0, ValueError, r"ncols must be positive")])
+def test_image_grid_bad_ncols(imgs, ncols, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        plots.image_grid(imgs, ncols=ncols)
+
+
+# ============================================================== reconstruction_figure
+
+@pytest.fixture(scope="module")
+def recon():
+    rng = np.random.default_rng(2)
+    return rng.random((12, 784), dtype=np.float32), rng.normal(size=(12, 32)), rng.random((12, 784), dtype=np.float32)
+
+
+def test_reconstruction_figure_layout(recon):
+    x, c, r = recon
+    fig = plots.reconstruction_figure(x, c, r, n=7)
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 21  # 3 x n
+    assert fig.axes[0].images[0].get_array().shape == (28, 28)
+    assert fig.axes[7].images[0].get_array().shape == (8, 4)
+    np.testing.assert_allclose(fig.axes[7].images[0].get_array(), c[0].reshape(8, 4), rtol=1e-6)
+    np.testing.assert_allclose(fig.axes[14].images[0].get_array(), r[0].reshape(28, 28))
+    assert [fig.axes[i].get_ylabel() for i in (0, 7, 14)] == ["original", "code (8x4)", "reconstruction"]
+
+
+def test_reconstruction_figure_other_code_shape(recon):
+    x, _, r = recon
+    codes = np.zeros((12, 16))
+    fig = plots.reconstruction_figure(x.reshape(12, 28, 28, 1), codes, r, code_shape=(4, 4), n=2)
+    assert len(fig.axes) == 6
+    assert fig.axes[2].images[0].get_array().shape == (4, 4)
+
+
+def test_reconstruction_figure_errors(recon):
+    x, c, r = recon
+    with pytest.raises(ValueError, match=r"code_shape \(8, 4\) holds 32 values; the codes have 16"):
+        plots.reconstruction_figure(x, c[:, :16], r)
+    with pytest.raises(ValueError, match=r"code_shape \(4, 4\) holds 16 values; the codes have 32"):
+        plots.reconstruction_figure(x, c, r, code_shape=(4, 4))
+    with pytest.raises(ValueError, match=r"batch sizes differ: originals 12, codes 11, reconstructions 12"):
+        plots.reconstruction_figure(x, c[:11], r)
+    with pytest.raises(ValueError, match=r"n=13 but only 12 examples were given"):
+        plots.reconstruction_figure(x, c, r, n=13)
+    with pytest.raises(ValueError, match=r"originals must be float values in \[0, 1\].*divide by 255"):
+        plots.reconstruction_figure(x * 255, c, r)
+    with pytest.raises(ValueError, match=r"codes must be \(n, code_size\); got shape \(12, 8, 4\)"):
+        plots.reconstruction_figure(x, c.reshape(12, 8, 4), r)
+    with pytest.raises(ValueError, match=r"originals \(12, 28, 28\) and reconstructions \(12, 14, 14\)"):
+        plots.reconstruction_figure(x, c, r[:, :196])
+    with pytest.raises(TypeError, match=r"n must be an int"):
+        plots.reconstruction_figure(x, c, r, n=2.0)
+
+
+# ============================================================== training_curves
+
+def test_training_curves_from_dict():
+    hist = {"loss": [0.5, 0.3, 0.2], "val_loss": [0.6, 0.4, 0.35], "accuracy": [0.7, 0.8, 0.9],
+            "learning_rate": [1e-3] * 3}
+    fig = plots.training_curves(hist, ylabel="BCE", logy=True)
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 2  # loss and accuracy; learning_rate and val_* get no panel
+    loss_ax, acc_ax = fig.axes
+    assert [line.get_label() for line in loss_ax.lines] == ["train", "validation"]
+    np.testing.assert_array_equal(loss_ax.lines[0].get_xdata(), [1, 2, 3])
+    np.testing.assert_array_equal(loss_ax.lines[1].get_ydata(), [0.6, 0.4, 0.35])
+    assert len(acc_ax.lines) == 1
+    assert loss_ax.get_ylabel() == "BCE" and loss_ax.get_yscale() == "log"
+    assert loss_ax.get_xlabel() == "epoch"
+
+
+def test_training_curves_selected_metrics():
+    fig = plots.training_curves({"loss": [1, 2], "accuracy": [0.1, 0.2]}, metrics=["accuracy"])
+    assert len(fig.axes) == 1
+    assert fig.axes[0].get_ylabel() == "accuracy"
+
+
+def test_training_curves_from_keras_history():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    x = np.random.default_rng(0).random((16, 4), dtype=np.float32)
+    y = x.sum(axis=1, keepdims=True)
+    history = model.fit(x, y, epochs=2, batch_size=8, validation_data=(x, y), verbose=0)
+    fig = plots.training_curves(history)
+    assert {ax.get_ylabel() for ax in fig.axes} == {"loss", "mae"}
+    loss_ax = next(ax for ax in fig.axes if ax.get_ylabel() == "loss")
+    assert len(loss_ax.lines) == 2
+    np.testing.assert_allclose(loss_ax.lines[0].get_ydata(), history.history["loss"])
+    np.testing.assert_array_equal(loss_ax.lines[0].get_xdata(), [1, 2])
+
+
+def test_training_curves_errors():
+    with pytest.raises(ValueError, match=r"history has no \['accuracy'\]; it has \['loss', 'val_loss'\]"):
+        plots.training_curves({"loss": [1.0], "val_loss": [1.0]}, metrics=["accuracy"])
+    with pytest.raises(ValueError, match=r"history holds no curves to plot"):
+        plots.training_curves({})
+    with pytest.raises(ValueError, match=r"history holds no curves to plot"):
+        plots.training_curves({"val_loss": [1.0]})
+    with pytest.raises(ValueError, match=r"loss has 3 epochs but val_loss has 2"):
+        plots.training_curves({"loss": [1, 2, 3], "val_loss": [1, 2]})
+    with pytest.raises(TypeError, match=r"history must be a keras History or a dict of lists; got list"):
+        plots.training_curves([0.5, 0.4])
+
+
+# ============================================================== compare_curves
+
+def test_compare_curves():
+    fig = plots.compare_curves({"adam": [0.3, 0.2, 0.1], "sgd": np.array([0.5, 0.4])}, ylabel="test BCE",
+                               title="optimizers", logy=True)
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 1
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.lines] == ["adam", "sgd"]
+    np.testing.assert_array_equal(ax.lines[1].get_xdata(), [1, 2])
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [0.3, 0.2, 0.1])
+    assert ax.get_ylabel() == "test BCE" and ax.get_xlabel() == "epoch"
+    assert ax.get_title() == "optimizers" and ax.get_yscale() == "log"
+
+
+def test_compare_curves_errors():
+    with pytest.raises(TypeError, match=r"curves must be a dict \{label: values\}; got list"):
+        plots.compare_curves([[1, 2]], ylabel="y")
+    with pytest.raises(ValueError, match=r"curves is empty"):
+        plots.compare_curves({}, ylabel="y")
+    with pytest.raises(ValueError, match=r"curve 'b' is empty"):
+        plots.compare_curves({"a": [1.0], "b": []}, ylabel="y")
+    with pytest.raises(TypeError, match=r"curves\['a'\] must be a numeric array"):
+        plots.compare_curves({"a": ["x", "y"]}, ylabel="y")
+
+
+# ============================================================== confusion_matrix
+
+def test_confusion_matrix_counts():
+    from sklearn.metrics import confusion_matrix as sk_cm
+
+    y_true = np.array([0, 1, 2, 2, 1, 0, 2])
+    y_pred = np.array([0, 2, 2, 2, 1, 0, 1])
+    fig = plots.confusion_matrix(y_true, y_pred, title="CM")
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 1  # no colour bar
+    ax = fig.axes[0]
+    np.testing.assert_array_equal(ax.images[0].get_array(), sk_cm(y_true, y_pred))
+    assert ax.get_title() == "CM"
+    assert ax.get_ylabel() == "True label" and ax.get_xlabel() == "Predicted label"
+
+
+def test_confusion_matrix_labels_order():
+    fig = plots.confusion_matrix([1, 1, 0], [1, 0, 0], labels=[1, 0])
+    np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), [[1, 1], [0, 1]])
+
+
+@pytest.mark.parametrize("y_true, y_pred", [
+    (np.array([0, 1, 2]), np.random.default_rng(0).random((3, 3))),
+    (np.array([0, 1, 2]), np.array([0, 1])),
+    (np.zeros((3, 1), dtype=int), np.zeros((3, 1), dtype=int)),
+])
+def test_confusion_matrix_bad_shapes(y_true, y_pred):
+    with pytest.raises(ValueError, match=r"1-D label arrays of equal length.*probs\.argmax\(axis=1\)"):
+        plots.confusion_matrix(y_true, y_pred)
+
+
+def test_confusion_matrix_non_numeric():
+    with pytest.raises(TypeError, match=r"y_true must be a numeric array"):
+        plots.confusion_matrix(["a", "b"], [0, 1])
