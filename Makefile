@@ -3,12 +3,11 @@ PYTHON  ?= python3
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 LAB     ?=
-PROFILE ?= full
+PROFILE ?= $(or $(LABS_PROFILE),full)
 # seconds a notebook cell may run under nbval (make test)
 CELL_TIMEOUT ?= 900
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
-export MPLBACKEND ?= Agg
 
 .PHONY: help install run test unit notebooks lab clean
 

@@ -138,8 +138,9 @@ def cnn_classifier(input_shape=(28, 28, 1), num_classes: int = 10, *, filters=(3
     8,000 training images; turn it off for inputs that are not images (codes).
 
     Args:
-        input_shape: ``(H, W, C)``, e.g. ``(28, 28, 1)`` or ``(8, 4, 1)`` for
-            32-d codes; H and W must be at least ``2 ** len(filters)``.
+        input_shape: ``(H, W, C)``, e.g. ``(28, 28, 1)``, or ``(8, 4, 1)`` for
+            32-d codes (with ``filters=(32, 64)``); H and W must be at least
+            ``2 ** len(filters)``.
         num_classes: number of classes.
         filters: channels per convolution block.
         dense_units: width of the penultimate ("features") layer.

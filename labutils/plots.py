@@ -3,18 +3,30 @@ training curves.
 
 Every function returns a ``matplotlib.figure.Figure`` that is created without
 pyplot, so a notebook shows it exactly once (as the cell's value) and a script
-can ``fig.savefig(...)`` it; nothing is drawn on a global figure.
+can ``fig.savefig(...)`` it; nothing is drawn on a global figure. The figures
+render themselves as PNG in Jupyter whatever the matplotlib backend (also with
+``MPLBACKEND=Agg`` or when pyplot was never imported).
 """
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure as _MplFigure
 
 from . import _validate
 
-__all__ = ["image_grid", "reconstruction_figure", "training_curves", "compare_curves", "confusion_matrix"]
+__all__ = ["Figure", "image_grid", "reconstruction_figure", "training_curves", "compare_curves", "confusion_matrix"]
+
+
+class Figure(_MplFigure):
+    """A matplotlib ``Figure`` that Jupyter displays as a PNG (``_repr_png_``)."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+        return buffer.getvalue()
 
 
 def _as_image_batch(x, name):

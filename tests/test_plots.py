@@ -246,3 +246,11 @@ def test_confusion_matrix_bad_shapes(y_true, y_pred):
 def test_confusion_matrix_non_numeric():
     with pytest.raises(TypeError, match=r"y_true must be a numeric array"):
         plots.confusion_matrix(["a", "b"], [0, 1])
+
+
+def test_figures_render_as_png_in_jupyter_whatever_the_backend():
+    """Jupyter shows a returned figure through _repr_png_ even when pyplot's inline backend is off."""
+    fig = plots.image_grid(np.random.default_rng(0).random((4, 784)), ncols=2)
+    png = fig._repr_png_()
+    assert isinstance(fig, plots.Figure)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
