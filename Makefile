@@ -8,6 +8,11 @@ PROFILE ?= $(or $(LABS_PROFILE),full)
 CELL_TIMEOUT ?= 900
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
+# Offline MNIST: use the shared copy beside the checkout when there is one and LABUTILS_DATA_DIR is unset.
+SHARED_MNIST := $(wildcard $(CURDIR)/../shared/datasets/mnist)
+ifneq ($(SHARED_MNIST),)
+export LABUTILS_DATA_DIR ?= $(abspath $(SHARED_MNIST))
+endif
 
 .PHONY: help install run test unit notebooks lab clean
 
