@@ -82,8 +82,8 @@ def test_cnn_classifier_default():
     names = [layer.name for layer in model.layers]
     assert {"augment_rotate", "augment_shift", "augment_zoom"} <= set(names)
     convs = [la for la in model.layers if isinstance(la, keras.layers.Conv2D)]
-    assert convs and sorted({la.filters for la in convs}) == [32, 64]  # one block per entry of filters
-    assert sum(isinstance(la, keras.layers.MaxPooling2D) for la in model.layers) == 2
+    assert [la.filters for la in convs] == [32, 64, 128]  # one block per entry of filters
+    assert sum(isinstance(la, keras.layers.MaxPooling2D) for la in model.layers) == 3
     probs = model.predict(np.zeros((2, 28, 28, 1), np.float32), verbose=0)
     assert probs.shape == (2, 10)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
@@ -104,7 +104,8 @@ def test_cnn_classifier_on_codes_without_augmentation():
     ({"input_shape": 28}, ValueError, r"input_shape must be \(H, W, C\), a tuple; got 28"),
     ({"input_shape": (28, 28, 1, 1)}, ValueError, r"input_shape must be \(H, W, C\)"),
     # H or W too small for the pooling steps (2 ** len(filters))
-    ({"input_shape": (2, 28, 1)}, ValueError, r"input_shape \(2, 28, 1\) .*must be >= 4"),
+    ({"input_shape": (4, 28, 1)}, ValueError, r"input_shape \(4, 28, 1\) .*3 pooling steps.*must be >= 8"),
+    ({"input_shape": (2, 28, 1), "filters": (32, 64)}, ValueError, r"input_shape \(2, 28, 1\) .*must be >= 4"),
     ({"input_shape": (4, 28, 1), "filters": (8, 8, 8)}, ValueError, r"must be >= 8"),
     ({"input_shape": (28, 28, 0)}, ValueError, r"input_shape\[i\] must be positive"),
     ({"input_shape": (28.0, 28, 1)}, TypeError, r"input_shape\[i\] must be an int"),
