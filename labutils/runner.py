@@ -18,6 +18,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -79,19 +80,28 @@ def run_notebook(path, out_dir, *, timeout: int = 3600) -> dict:
     lab = path.name[:2]
     result_file = checks.results_dir() / f"{lab}.json"
     result_file.unlink(missing_ok=True)
+    from jupyter_client.manager import KernelManager
+
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent.resolve())}})
-    start = time.perf_counter()
     error = ""
-    try:
-        client.execute()
-    except CellExecutionError as exc:
-        text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()  # drop the traceback's colours
-        error = text.splitlines()[-1] if text else repr(exc)
-    except Exception as exc:  # kernel died, timeout, ...
-        error = f"{type(exc).__name__}: {exc}"
-    wall = time.perf_counter() - start
+    with tempfile.TemporaryDirectory(prefix="labutils-kernel-") as sockets:
+        # Local IPC sockets on Linux/macOS: no "kernel is running over TCP" warning, no open ports.
+        km = (KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
+              if os.name == "posix" else KernelManager(kernel_name="python3"))
+        client = NotebookClient(nb, km=km, timeout=timeout,
+                                resources={"metadata": {"path": str(path.parent.resolve())}})
+        start = time.perf_counter()
+        try:
+            client.execute()
+        except CellExecutionError as exc:
+            text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()  # drop the traceback's colours
+            error = text.splitlines()[-1] if text else repr(exc)
+        except Exception as exc:  # kernel died, timeout, ...
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            if km.has_kernel:
+                km.shutdown_kernel(now=False)
+        wall = time.perf_counter() - start
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out_dir / path.name)
