@@ -81,7 +81,9 @@ def image_grid(images, ncols: int = 10, *, row_titles=None, titles=None, vrange=
         vmin, vmax = vrange
     aspect = imgs.shape[1] / imgs.shape[2]
     extra_left = 1.2 if row_titles is not None else 0.0
-    fig = Figure(figsize=(ncols * cell_size + extra_left, nrows * cell_size * max(aspect, 0.5) + (0.4 if suptitle else 0)))
+    title_room = 0.3 if titles is not None else 0.0  # inches per row for the per-image titles
+    fig = Figure(figsize=(ncols * cell_size + extra_left,
+                          nrows * (cell_size * max(aspect, 0.5) + title_room) + (0.4 if suptitle else 0)))
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.set_xticks([])
