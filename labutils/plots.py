@@ -154,7 +154,8 @@ def reconstruction_figure(originals, codes, reconstructions, *, code_shape=(8, 4
     return fig
 
 
-def training_curves(history, metrics=None, *, ylabel: str | None = None, logy: bool = False) -> Figure:
+def training_curves(history, metrics=None, *, ylabel: str | None = None, logy: bool = False,
+                    val_label: str = "validation") -> Figure:
     """Plot training and validation curves from a Keras ``History`` (or its dict).
 
     Args:
@@ -165,6 +166,8 @@ def training_curves(history, metrics=None, *, ylabel: str | None = None, logy: b
         ylabel: label for the y axis (e.g. ``"BCE per pixel"``); default the
             metric's name.
         logy: logarithmic y axis.
+        val_label: legend entry of the ``val_`` curves; say ``"test"`` when the
+            test set was passed as ``validation_data`` only to be watched.
 
     Returns:
         The ``Figure`` (one panel per metric, epochs on x starting at 1).
@@ -194,7 +197,7 @@ def training_curves(history, metrics=None, *, ylabel: str | None = None, logy: b
             val = np.asarray(hist[f"val_{m}"], dtype=float)
             if len(val) != len(train):
                 raise ValueError(f"{m} has {len(train)} epochs but val_{m} has {len(val)}.")
-            ax.plot(epochs, val, label="validation")
+            ax.plot(epochs, val, label=val_label)
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel or m)
         if logy:

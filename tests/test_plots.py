@@ -254,3 +254,9 @@ def test_figures_render_as_png_in_jupyter_whatever_the_backend():
     png = fig._repr_png_()
     assert isinstance(fig, plots.Figure)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
+
+
+def test_training_curves_val_label_names_the_watched_set():
+    fig = plots.training_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, val_label="test")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["train", "test"]
