@@ -6,12 +6,11 @@ Each seed runs in its own build directory (build/seeds/<profile>/seed<N>/), so c
 of different seeds never mix; within a seed the labs run in order, so lab 02 reuses lab 01's model.
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-
-import json
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -144,7 +144,9 @@ def run(labs=None, profile_name: str | None = None, notebooks_dir=None, timeout:
 
     Args:
         labs: lab numbers to run (default: all).
-        profile_name: ``"full"`` or ``"quick"``; default the active profile.
+        profile_name: ``"full"`` or ``"quick"``; default the active profile. A
+            given profile is set as ``LABS_PROFILE`` in this process's
+            environment, which the notebook kernels inherit.
         notebooks_dir: default ``<checkout>/notebooks``.
         timeout: seconds per cell.
 
