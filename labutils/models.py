@@ -21,6 +21,7 @@ __all__ = [
     "cnn_classifier",
     "encoder_classifier",
     "train_classifier",
+    "mnist_classifier",
     "mean_image_reconstruction",
     "pca_reconstruction",
     "cache_path",
@@ -266,6 +267,42 @@ def train_classifier(model, x_train, y_train, *, epochs: int, batch_size: int = 
                   metrics=["accuracy"])
     return model.fit(x_train, y, epochs=epochs, batch_size=batch_size, shuffle=True,
                      validation_data=validation_data, verbose=verbose)
+
+
+def mnist_classifier(x_train, y_train, *, epochs: int, name: str = "mnist_cnn", verbose=0):
+    """The labs' MNIST judge: lab 02's CNN, loaded from the cache or trained and cached.
+
+    Generative labs ask a classifier what their samples show (lab 07's
+    conditional VAE, lab 08's GAN metrics). Lab 02 caches its CNN under
+    ``name``; a lab that runs without it trains :func:`cnn_classifier` with
+    :func:`train_classifier` for ``epochs`` and caches it for the next lab.
+    Report the judge's test accuracy beside any number it produces.
+
+    Args:
+        x_train: ``(n, 28, 28, 1)`` float32 in [0, 1] (used only if not cached).
+        y_train: ``(n,)`` integer labels.
+        epochs: training epochs if it has to be trained.
+        name: cache name (``build/models/<profile>/<name>.keras``).
+        verbose: Keras ``fit`` verbosity.
+
+    Returns:
+        ``(model, trained)``: the compiled-or-loaded ``keras.Model`` mapping
+        ``(batch, 28, 28, 1)`` to probabilities ``(batch, 10)``, and whether it
+        was trained now (False: loaded from the cache).
+
+    Raises:
+        ValueError: images not ``(n, 28, 28, 1)`` in [0, 1], or a cached file that cannot be loaded.
+    """
+    model = load_cached(name)
+    if model is not None:
+        return model, False
+    x = _validate.unit_interval(x_train, "x_train")
+    if x.ndim != 4 or x.shape[1:] != (28, 28, 1):
+        raise ValueError(f"x_train must be (n, 28, 28, 1) images; got shape {x.shape}. Use load_mnist(channel_axis=True).")
+    model = cnn_classifier()
+    train_classifier(model, x, y_train, epochs=epochs, verbose=verbose)
+    save_cached(model, name)
+    return model, True
 
 
 def mean_image_reconstruction(x_train, n: int) -> np.ndarray:

@@ -17,7 +17,8 @@ from matplotlib.figure import Figure as _MplFigure
 
 from . import _validate
 
-__all__ = ["Figure", "image_grid", "reconstruction_figure", "training_curves", "compare_curves", "confusion_matrix"]
+__all__ = ["Figure", "image_grid", "reconstruction_figure", "training_curves", "compare_curves", "xy_plot",
+           "latent_scatter", "confusion_matrix"]
 
 
 class Figure(_MplFigure):
@@ -244,6 +245,104 @@ def compare_curves(curves: dict, *, ylabel: str, xlabel: str = "epoch", logy: bo
         ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def xy_plot(series: dict, *, xlabel: str, ylabel: str, logx: bool = False, logy: bool = False,
+            point_labels: dict | None = None, title: str | None = None) -> Figure:
+    """Curves or point sets with their own x values, in one panel.
+
+    E.g. the importance-sampled bound against the number of samples k
+    (``logx=True``), or distortion against rate for several beta values.
+
+    Args:
+        series: ``{label: (x, y)}`` with two equal-length sequences of numbers.
+        xlabel, ylabel: axis labels with units (e.g. ``"rate: KL (nats per image)"``).
+        logx, logy: logarithmic axes.
+        point_labels: optional ``{label: [text per point]}`` written beside the points.
+        title: optional panel title.
+
+    Returns:
+        The ``Figure``.
+
+    Raises:
+        TypeError: ``series`` not a dict. ValueError: empty, x and y of
+            different lengths, or point labels that do not match the points.
+    """
+    if not isinstance(series, dict):
+        raise TypeError(f"series must be a dict {{label: (x, y)}}; got {type(series).__name__}.")
+    if not series:
+        raise ValueError("series is empty; give at least one {label: (x, y)}.")
+    point_labels = point_labels or {}
+    fig = Figure(figsize=(6.0, 3.8))
+    ax = fig.subplots()
+    for label, xy in series.items():
+        if not isinstance(xy, (tuple, list)) or len(xy) != 2:
+            raise ValueError(f"series[{label!r}] must be a pair (x, y); got {type(xy).__name__}.")
+        x = _validate.as_array(xy[0], f"series[{label!r}] x").astype(float).ravel()
+        y = _validate.as_array(xy[1], f"series[{label!r}] y").astype(float).ravel()
+        if x.size == 0 or x.shape != y.shape:
+            raise ValueError(f"series[{label!r}]: x and y must be non-empty and equally long; got {x.size} and {y.size}.")
+        ax.plot(x, y, marker="o", label=str(label))
+        texts = point_labels.get(label)
+        if texts is not None:
+            if len(texts) != x.size:
+                raise ValueError(f"point_labels[{label!r}] has {len(texts)} entries for {x.size} points.")
+            for xi, yi, t in zip(x, y, texts):
+                ax.annotate(str(t), (xi, yi), textcoords="offset points", xytext=(5, 5), fontsize=9)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def latent_scatter(codes, labels, *, title: str | None = None, xlabel: str = "z_1", ylabel: str = "z_2",
+                   max_points: int = 5000, seed: int = 0) -> Figure:
+    """2-d codes (a VAE's z_mean, a t-SNE embedding) as points coloured by digit label.
+
+    Args:
+        codes: ``(n, 2)`` real array.
+        labels: ``(n,)`` integer labels (0-9 for MNIST), one colour each.
+        title: optional title.
+        xlabel, ylabel: axis labels.
+        max_points: draw a random subset of at most this many points.
+        seed: NumPy seed of that subset.
+
+    Returns:
+        The ``Figure``, with a colour bar of the labels.
+
+    Raises:
+        ValueError: ``codes`` not ``(n, 2)``, or ``labels`` not ``(n,)`` integers.
+    """
+    z = _validate.as_array(codes, "codes").astype(float)
+    y = _validate.as_array(labels, "labels")
+    if z.ndim != 2 or z.shape[1] != 2 or z.shape[0] == 0:
+        raise ValueError(f"codes must be (n, 2) for a scatter plot; got shape {z.shape} "
+                         "(embed higher-dimensional codes first, e.g. with sklearn.manifold.TSNE).")
+    if y.shape != (z.shape[0],) or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"labels must be ({z.shape[0]},) integers; got shape {y.shape}, dtype {y.dtype}.")
+    keep = np.arange(len(z))
+    if len(z) > _validate.positive_int(max_points, "max_points"):
+        keep = np.sort(np.random.default_rng(seed).choice(len(z), max_points, replace=False))
+    classes = np.unique(y)
+    fig = Figure(figsize=(5.6, 4.6))
+    ax = fig.subplots()
+    points = ax.scatter(z[keep, 0], z[keep, 1], c=y[keep], cmap="tab10", s=6, alpha=0.8,
+                        vmin=classes.min() - 0.5, vmax=classes.max() + 0.5)
+    fig.colorbar(points, ax=ax, ticks=classes, label="label")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
     fig.tight_layout()
     return fig
 

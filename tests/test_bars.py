@@ -92,3 +92,27 @@ def test_every_lab_bar_has_a_reason_and_every_profile():
         for prof, bars in per_profile.items():
             assert bars, f"lab {lab} {prof}: no bars"
             assert all(b.why for b in bars.values()), f"lab {lab} {prof}: say where each bar comes from"
+
+
+def _vae_test_nll(x_train, x_test_bin, epochs, learning_rate=3e-3):
+    import keras
+
+    from labutils import vae
+
+    keras.utils.set_random_seed(0)
+    model = vae.build_vae(32, learning_rate=learning_rate, seed=0)
+    if epochs:
+        model.fit(x_train, epochs=epochs, batch_size=100, verbose=0)
+    log_w = vae.log_importance_weights(model, x_test_bin, 100)
+    return -metrics.importance_sampled_log_likelihood(log_w).mean()
+
+
+def test_lab07_nll_bar_fails_untrained_and_passes_quick_recipe(mnist):
+    (x_train, _), (x_test, _) = mnist
+    x_train, x_test = x_train.reshape(-1, 784), x_test[:500].reshape(-1, 784)
+    x_test_bin = data.dynamic_binarize(x_test, seed=123)
+    untrained = _vae_test_nll(x_train, x_test_bin, 0)
+    assert untrained > 500, untrained  # about 784 log 2 = 543 nats
+    _missed("07", "test NLL (IS, nats)", untrained)
+    quick = _vae_test_nll(x_train, x_test_bin, 10)  # lab 07's quick profile
+    assert checks.bars_for("07", "quick")["test NLL (IS, nats)"].passes(quick), quick

@@ -349,3 +349,19 @@ def test_load_cached_uses_safe_mode(build_dir):
     models.save_cached(model, "with_lambda")
     with pytest.raises(ValueError, match=r"cannot load the cached model .*(safe_mode|lambda)"):
         models.load_cached("with_lambda")
+
+
+def test_mnist_classifier_trains_once_then_loads_the_cache(build_dir):
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 28, 28, 1), dtype=np.float32)
+    y = np.arange(40) % 10
+    model, trained = models.mnist_classifier(x, y, epochs=1, name="judge_test")
+    assert trained and models.cache_path("judge_test").is_file()
+    again, trained_again = models.mnist_classifier(None, None, epochs=1, name="judge_test")
+    assert not trained_again
+    np.testing.assert_allclose(again.predict(x[:4], verbose=0), model.predict(x[:4], verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_mnist_classifier_rejects_flat_images(build_dir):
+    with pytest.raises(ValueError, match=r"\(n, 28, 28, 1\)"):
+        models.mnist_classifier(np.zeros((10, 784), np.float32), np.zeros(10, int), epochs=1, name="judge_flat")

@@ -260,3 +260,53 @@ def test_training_curves_val_label_names_the_watched_set():
     fig = plots.training_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, val_label="test")
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert labels == ["train", "test"]
+
+
+# ============================================================== xy_plot
+
+
+def test_xy_plot_series_with_own_x_and_point_labels():
+    fig = plots.xy_plot({"a": ([1, 10, 100], [3.0, 2.0, 1.5]), "b": ((2, 4), (1, 1))},
+                        xlabel="k", ylabel="NLL (nats)", logx=True, point_labels={"a": ["x", "y", "z"]})
+    ax = fig.axes[0]
+    assert isinstance(fig, Figure) and len(ax.lines) == 2
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 10, 100])
+    assert ax.get_xscale() == "log" and ax.get_ylabel() == "NLL (nats)"
+    assert [t.get_text() for t in ax.texts] == ["x", "y", "z"]
+
+
+@pytest.mark.parametrize("series, kwargs, exc, pattern", [
+    ([([1], [1])], {}, TypeError, "dict"),
+    ({}, {}, ValueError, "empty"),
+    ({"a": ([1, 2], [1])}, {}, ValueError, "equally long"),
+    ({"a": [1, 2, 3]}, {}, ValueError, "pair"),
+    ({"a": ([1, 2], [1, 2])}, {"point_labels": {"a": ["only one"]}}, ValueError, "point_labels"),
+])
+def test_xy_plot_errors(series, kwargs, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        plots.xy_plot(series, xlabel="x", ylabel="y", **kwargs)
+
+
+# ============================================================== latent_scatter
+
+
+def test_latent_scatter_points_and_subsampling():
+    rng = np.random.default_rng(0)
+    z, y = rng.normal(size=(300, 2)), rng.integers(0, 10, 300)
+    fig = plots.latent_scatter(z, y, title="codes")
+    points = fig.axes[0].collections[0]
+    assert len(points.get_offsets()) == 300 and fig.axes[0].get_title() == "codes"
+    assert len(fig.axes) == 2  # the panel and its colour bar
+    fig = plots.latent_scatter(z, y, max_points=50)
+    assert len(fig.axes[0].collections[0].get_offsets()) == 50
+
+
+@pytest.mark.parametrize("z, y, pattern", [
+    (np.zeros((5, 3)), np.zeros(5, int), r"\(n, 2\)"),
+    (np.zeros((0, 2)), np.zeros(0, int), r"\(n, 2\)"),
+    (np.zeros((5, 2)), np.zeros(4, int), "labels"),
+    (np.zeros((5, 2)), np.zeros(5), "integers"),
+])
+def test_latent_scatter_errors(z, y, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        plots.latent_scatter(z, y)

@@ -1,0 +1,528 @@
+"""The variational autoencoder of lab 07: sampling layer, encoder/decoder builders,
+a ``keras.Model`` with its own ``train_step``, KL warm-up, and importance weights.
+
+Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014 (the ELBO,
+section 2.3; the reparameterization, section 2.4; the Gaussian KL, appendix B).
+Importance-weighted likelihood: Burda, Grosse & Salakhutdinov, "Importance
+Weighted Autoencoders", ICLR 2016, eq. 8.
+
+Conventions: images are flat ``(batch, 784)`` ``float32`` in [0, 1]; the decoder
+outputs *logits* of a Bernoulli distribution per pixel (``p = sigmoid(logits)``);
+every loss is in **nats per image**: summed over the 784 pixels (and latent
+units), averaged over the batch. A conditional VAE gets the one-hot label
+``(batch, num_classes)`` as a second input of both encoder and decoder.
+
+Unlike the rest of ``labutils`` this module imports Keras when imported: the
+custom layers and the model are registered serializable classes, so that saved
+``.keras`` files load with ``safe_mode=True``.
+"""
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from . import _validate
+
+__all__ = [
+    "Sampling",
+    "BoundedLogVariance",
+    "VAE",
+    "KLWarmup",
+    "dense_encoder",
+    "dense_decoder",
+    "build_vae",
+    "log_importance_weights",
+    "latent_grid",
+]
+
+PACKAGE = "labutils"
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Sampling(keras.layers.Layer):
+    """The reparameterization trick: ``z = z_mean + exp(z_log_var / 2) * eps``, ``eps ~ N(0, I)``.
+
+    Kingma & Welling (2014), section 2.4: writing the sample as a deterministic,
+    differentiable function of ``(z_mean, z_log_var)`` and independent noise
+    lets gradients flow into the encoder. The noise comes from Keras' seeded
+    random ops (a ``keras.random.SeedGenerator``), so a fixed seed repeats it.
+
+    Call with ``[z_mean, z_log_var]``, both ``(batch, latent_dim)`` float32;
+    returns ``z`` of the same shape.
+    """
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise TypeError(f"seed must be an int or None; got {seed!r} ({type(seed).__name__}).")
+        self.seed = None if seed is None else int(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        eps = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        return z_mean + ops.exp(0.5 * z_log_var) * eps
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class BoundedLogVariance(keras.layers.Layer):
+    """Softly bound a log-variance to ``(-limit, limit)``: ``limit * tanh(x / limit)``.
+
+    An unbounded ``z_log_var`` can overflow ``exp`` early in training (a NaN
+    loss); with ``limit=10`` the posterior standard deviation stays within
+    ``[exp(-5), exp(5)] = [0.0067, 148]``, far beyond what a trained VAE uses,
+    and the map is smooth with slope 1 at 0, so gradients are unaffected near
+    the values that matter.
+
+    Input and output: ``(batch, latent_dim)`` float32.
+    """
+
+    def __init__(self, limit: float = 10.0, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(limit, bool) or not isinstance(limit, (int, float, np.integer, np.floating)):
+            raise TypeError(f"limit must be a number; got {limit!r} ({type(limit).__name__}).")
+        if not math.isfinite(limit) or limit <= 0:
+            raise ValueError(f"limit must be a finite number > 0; got {limit!r}.")
+        self.limit = float(limit)
+
+    def call(self, x):
+        return self.limit * ops.tanh(x / self.limit)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "limit": self.limit}
+
+
+def _sizes(values, name):
+    return tuple(_validate.positive_int(v, f"{name}[i]") for v in values)
+
+
+def dense_encoder(latent_dim: int = 32, *, input_dim: int = 784, hidden_units=(512, 256),
+                  num_classes: int = 0, log_var_limit: float = 10.0):
+    """The inference network q(z|x): an MLP with two heads, ``z_mean`` and ``z_log_var``.
+
+    ``x [, one-hot y] -> Dense(h, relu) ... -> (Dense(latent_dim) "z_mean",
+    BoundedLogVariance(Dense(latent_dim)) "z_log_var")``.
+
+    Args:
+        latent_dim: size of z.
+        input_dim: pixels per image (784 for MNIST).
+        hidden_units: widths of the hidden layers.
+        num_classes: 0 for a plain VAE; ``k > 0`` adds a second input, the
+            one-hot label ``(batch, k)``, concatenated to the image (conditional VAE).
+        log_var_limit: the bound of :class:`BoundedLogVariance`.
+
+    Returns:
+        A ``keras.Model`` named ``"encoder"``: ``(batch, input_dim)`` float32 in
+        [0, 1] (and ``(batch, k)`` one-hot) -> ``[z_mean, z_log_var]``, each
+        ``(batch, latent_dim)`` float32.
+
+    Raises:
+        TypeError / ValueError: non-positive or non-int sizes, negative ``num_classes``.
+    """
+    layers = keras.layers
+    latent_dim = _validate.positive_int(latent_dim, "latent_dim")
+    input_dim = _validate.positive_int(input_dim, "input_dim")
+    hidden_units = _sizes(hidden_units, "hidden_units")
+    num_classes = _num_classes(num_classes)
+    x_in = keras.Input(shape=(input_dim,), name="image")
+    inputs = [x_in]
+    h = x_in
+    if num_classes:
+        y_in = keras.Input(shape=(num_classes,), name="label")
+        inputs.append(y_in)
+        h = layers.Concatenate(name="image_and_label")([x_in, y_in])
+    for i, units in enumerate(hidden_units):
+        h = layers.Dense(units, activation="relu", name=f"encoder_hidden_{i + 1}")(h)
+    z_mean = layers.Dense(latent_dim, name="z_mean")(h)
+    z_log_var = BoundedLogVariance(log_var_limit, name="z_log_var")(layers.Dense(latent_dim, name="z_log_var_raw")(h))
+    return keras.Model(inputs if num_classes else x_in, [z_mean, z_log_var], name="encoder")
+
+
+def dense_decoder(latent_dim: int = 32, *, output_dim: int = 784, hidden_units=(256, 512),
+                  num_classes: int = 0):
+    """The generative network p(x|z): an MLP that outputs Bernoulli logits per pixel.
+
+    ``z [, one-hot y] -> Dense(h, relu) ... -> Dense(output_dim) "logits"``.
+    ``sigmoid(logits)`` is the *mean* of p(x|z), the grey image usually shown
+    as "the VAE's output"; a sample of the model is a binary image drawn from it.
+
+    Args:
+        latent_dim: size of z.
+        output_dim: pixels per image.
+        hidden_units: widths of the hidden layers.
+        num_classes: 0, or ``k > 0`` for a conditional decoder with a one-hot label input.
+
+    Returns:
+        A ``keras.Model`` named ``"decoder"``: ``(batch, latent_dim)`` float32 (and
+        ``(batch, k)`` one-hot) -> logits ``(batch, output_dim)`` float32.
+
+    Raises:
+        TypeError / ValueError: non-positive or non-int sizes, negative ``num_classes``.
+    """
+    layers = keras.layers
+    latent_dim = _validate.positive_int(latent_dim, "latent_dim")
+    output_dim = _validate.positive_int(output_dim, "output_dim")
+    hidden_units = _sizes(hidden_units, "hidden_units")
+    num_classes = _num_classes(num_classes)
+    z_in = keras.Input(shape=(latent_dim,), name="z")
+    inputs = [z_in]
+    h = z_in
+    if num_classes:
+        y_in = keras.Input(shape=(num_classes,), name="label")
+        inputs.append(y_in)
+        h = layers.Concatenate(name="z_and_label")([z_in, y_in])
+    for i, units in enumerate(hidden_units):
+        h = layers.Dense(units, activation="relu", name=f"decoder_hidden_{i + 1}")(h)
+    logits = layers.Dense(output_dim, name="logits")(h)
+    return keras.Model(inputs if num_classes else z_in, logits, name="decoder")
+
+
+def _num_classes(value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"num_classes must be an int (0 for an unconditional VAE); got {value!r}.")
+    if value < 0:
+        raise ValueError(f"num_classes must be >= 0; got {value}.")
+    return int(value)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class VAE(keras.Model):
+    """A VAE with a Bernoulli decoder, trained by maximising the ELBO.
+
+    Per image (Kingma & Welling 2014, eq. 3 and appendix B)::
+
+        reconstruction = -log p(x|z) = sum_pixels BCE(x, sigmoid(logits)),  z ~ q(z|x)
+        kl             = KL(q(z|x) || N(0, I)) = 1/2 sum_j (mu_j^2 + s_j^2 - log s_j^2 - 1)
+        loss           = reconstruction + beta * kl       (= -ELBO when beta = 1)
+
+    all in nats per image (summed over pixels and latent units, averaged over
+    the batch); ``fit`` logs ``loss``, ``reconstruction`` and ``kl`` (and
+    ``val_...`` for validation data). ``beta`` (Higgins et al., ICLR 2017) is a
+    non-trainable variable, so :class:`KLWarmup` can change it during training.
+
+    Data: ``fit(x)`` with ``x`` ``(n, 784)`` float32 in [0, 1]; a conditional VAE
+    takes ``fit(x, y_onehot)`` with ``y_onehot`` ``(n, k)``. With
+    ``binarize_inputs=True`` every training batch is binarized afresh
+    (dynamic binarization: pixel ~ Bernoulli(intensity)); evaluation uses the
+    data as given, so pass a fixed binarization of the test set.
+
+    Calling the model returns ``sigmoid(decoder(z_mean))``: the mean of p(x|z)
+    at the posterior mean, ``(batch, 784)`` in [0, 1].
+
+    Args:
+        encoder: from :func:`dense_encoder` (outputs ``[z_mean, z_log_var]``).
+        decoder: from :func:`dense_decoder` (outputs logits).
+        beta: weight of the KL term, >= 0.
+        binarize_inputs: dynamic binarization of training batches.
+        seed: seed of the sampling and binarization noise (None: unseeded).
+
+    Raises:
+        TypeError: encoder/decoder not Keras models. ValueError: a negative
+            ``beta``, encoder and decoder that disagree on latent size or
+            conditioning; at ``fit`` time, a conditional VAE without labels.
+    """
+
+    def __init__(self, encoder, decoder, beta: float = 1.0, binarize_inputs: bool = True, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        for name, m in (("encoder", encoder), ("decoder", decoder)):
+            if not isinstance(m, keras.Model):
+                raise TypeError(f"{name} must be a keras.Model; got {type(m).__name__}.")
+        if len(encoder.outputs) != 2:
+            raise ValueError(f"encoder must output [z_mean, z_log_var]; it has {len(encoder.outputs)} outputs.")
+        latent = encoder.outputs[0].shape[-1]
+        z_shape = decoder.inputs[0].shape[-1]
+        if latent != z_shape:
+            raise ValueError(f"encoder's latent size {latent} differs from the decoder's input size {z_shape}.")
+        if len(encoder.inputs) != len(decoder.inputs):
+            raise ValueError("encoder and decoder must both be conditional (two inputs) or both not (one input); "
+                             f"they have {len(encoder.inputs)} and {len(decoder.inputs)} inputs.")
+        self.encoder = encoder
+        self.decoder = decoder
+        self.latent_dim = int(latent)
+        self.conditional = len(encoder.inputs) == 2
+        self.initial_beta = _beta(beta)
+        self.binarize_inputs = bool(binarize_inputs)
+        self.seed = seed
+        self.sampling = Sampling(seed=seed, name="sampling")
+        self.binarize_seed = keras.random.SeedGenerator(None if seed is None else int(seed) + 1)
+        self.beta = keras.Variable(self.initial_beta, trainable=False, dtype="float32", name="beta")
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.kl_tracker = keras.metrics.Mean(name="kl")
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker, self.reconstruction_tracker, self.kl_tracker]
+
+    def _unpack(self, data):
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if self.conditional and y is None:
+            raise ValueError("a conditional VAE needs the one-hot labels: fit(x, y_onehot), evaluate(x, y_onehot).")
+        return x, (y if self.conditional else None)
+
+    def _check_labels(self, x, y):
+        # fail before Keras traces the step: an error inside a trace leaves a half-built train function
+        if self.conditional and y is None and isinstance(x, np.ndarray):
+            raise ValueError("a conditional VAE needs the one-hot labels: fit(x, y_onehot), evaluate(x, y_onehot).")
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        self._check_labels(x, y)
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        self._check_labels(x, y)
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def encode(self, x, y=None, training=False):
+        """``[z_mean, z_log_var]`` for a batch (``y``: one-hot labels of a conditional VAE)."""
+        return self.encoder([x, y] if self.conditional else x, training=training)
+
+    def decode_logits(self, z, y=None, training=False):
+        """Bernoulli logits ``(batch, 784)`` of p(x|z)."""
+        return self.decoder([z, y] if self.conditional else z, training=training)
+
+    def call(self, inputs, training=False):
+        x, y = (inputs[0], inputs[1]) if self.conditional else (inputs, None)
+        z_mean, _ = self.encode(x, y, training=training)
+        return ops.sigmoid(self.decode_logits(z_mean, y, training=training))
+
+    def elbo_terms(self, x, y=None, training=False):
+        """``(reconstruction, kl)`` per image ``(batch,)`` in nats, with one z sample per image."""
+        z_mean, z_log_var = self.encode(x, y, training=training)
+        z = self.sampling([z_mean, z_log_var])
+        logits = self.decode_logits(z, y, training=training)
+        x = ops.cast(x, logits.dtype)
+        reconstruction = ops.sum(ops.binary_crossentropy(x, logits, from_logits=True), axis=-1)
+        kl = 0.5 * ops.sum(ops.square(z_mean) + ops.exp(z_log_var) - z_log_var - 1.0, axis=-1)
+        return reconstruction, kl
+
+    def _loss_terms(self, x, y, training):
+        reconstruction, kl = self.elbo_terms(x, y, training=training)
+        reconstruction, kl = ops.mean(reconstruction), ops.mean(kl)
+        loss = reconstruction + self.beta * kl
+        if self.losses:
+            loss = loss + ops.sum(self.losses)
+        return loss, reconstruction, kl
+
+    def _track(self, loss, reconstruction, kl):
+        self.loss_tracker.update_state(loss)
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.kl_tracker.update_state(kl)
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        x, y = self._unpack(data)
+        if self.binarize_inputs:
+            x = ops.cast(keras.random.uniform(ops.shape(x), seed=self.binarize_seed) < x, "float32")
+        with tf.GradientTape() as tape:
+            loss, reconstruction, kl = self._loss_terms(x, y, training=True)
+        grads = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        return self._track(loss, reconstruction, kl)
+
+    def test_step(self, data):
+        x, y = self._unpack(data)
+        return self._track(*self._loss_terms(x, y, training=False))
+
+    def sample_means(self, n: int, labels=None, seed: int = 0) -> np.ndarray:
+        """Decode ``n`` draws from the prior N(0, I): the means of p(x|z), ``(n, 784)`` float32 in [0, 1].
+
+        ``labels``: ``(n,)`` integer classes for a conditional VAE (required
+        there, refused otherwise). Draw binary samples with
+        ``rng.random(p.shape) < p`` if you want samples rather than means.
+        """
+        n = _validate.positive_int(n, "n")
+        z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
+        return self.decode_means(z, labels)
+
+    def decode_means(self, z, labels=None) -> np.ndarray:
+        """``sigmoid(decoder(z))`` for ``z`` ``(n, latent_dim)``: ``(n, 784)`` float32 in [0, 1]."""
+        z = _validate.as_array(z, "z").astype(np.float32)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"z must be (n, {self.latent_dim}); got shape {z.shape}.")
+        y = self._onehot(labels, len(z))
+        logits = np.asarray(self.decode_logits(z, y), dtype=np.float64)
+        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+
+    def _onehot(self, labels, n):
+        if not self.conditional:
+            if labels is not None:
+                raise ValueError("labels are only for a conditional VAE (built with num_classes > 0).")
+            return None
+        if labels is None:
+            raise ValueError("a conditional VAE needs labels: an (n,) array of integer classes.")
+        k = self.decoder.inputs[1].shape[-1]
+        labels = _validate.as_array(labels, "labels")
+        if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= k:
+            raise ValueError(f"labels must be ({n},) integers in [0, {k}); got shape {labels.shape}, dtype {labels.dtype}.")
+        return np.eye(k, dtype=np.float32)[labels]
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "beta": self.initial_beta,
+            "binarize_inputs": self.binarize_inputs,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
+        return cls(**config)
+
+
+def _beta(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"beta must be a number; got {value!r} ({type(value).__name__}).")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"beta must be a finite number >= 0; got {value!r}.")
+    return float(value)
+
+
+def build_vae(latent_dim: int = 32, *, hidden_units=(512, 256), num_classes: int = 0, beta: float = 1.0,
+              learning_rate: float = 1e-3, seed=None, compile: bool = True):
+    """An MLP VAE ``784-512-256-latent`` (decoder mirrored), compiled with Adam.
+
+    Args:
+        latent_dim: size of z.
+        hidden_units: encoder widths; the decoder uses them reversed.
+        num_classes: 0 for a VAE, 10 for a conditional VAE on MNIST labels.
+        beta: weight of the KL term (1: the ELBO).
+        learning_rate: Adam's learning rate (ignored with ``compile=False``).
+        seed: seed of the sampling and binarization noise.
+        compile: compile with Adam (``clipnorm=100`` guards the first steps).
+
+    Returns:
+        A :class:`VAE`.
+
+    Raises:
+        TypeError / ValueError: as :func:`dense_encoder` and :class:`VAE`.
+    """
+    hidden_units = _sizes(hidden_units, "hidden_units")
+    encoder = dense_encoder(latent_dim, hidden_units=hidden_units, num_classes=num_classes)
+    decoder = dense_decoder(latent_dim, hidden_units=tuple(reversed(hidden_units)), num_classes=num_classes)
+    model = VAE(encoder, decoder, beta=beta, seed=seed, name="vae" if not num_classes else "cvae")
+    if compile:
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=100.0))
+    return model
+
+
+class KLWarmup(keras.callbacks.Callback):
+    """KL warm-up: raise ``model.beta`` linearly from 0 to ``target`` over ``epochs`` epochs.
+
+    Bowman et al., "Generating sentences from a continuous space", CoNLL 2016,
+    section 3.1; Sønderby et al., "Ladder variational autoencoders", NIPS 2016,
+    section 2.3. Early in training the KL term pushes every posterior onto the
+    prior before the decoder can use z; starting with a small weight keeps
+    more latent units active. Epoch ``e`` (0-based) trains with
+    ``beta = target * min(1, (e + 1) / epochs)``.
+
+    Raises:
+        ValueError / TypeError: non-positive ``epochs`` or negative ``target``.
+    """
+
+    def __init__(self, epochs: int, target: float = 1.0):
+        super().__init__()
+        self.warmup_epochs = _validate.positive_int(epochs, "epochs")
+        self.target = _beta(target)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.beta.assign(self.target * min(1.0, (epoch + 1) / self.warmup_epochs))
+
+
+def log_importance_weights(model: VAE, x, k: int, labels=None, *, chunk_size: int = 5000, seed: int = 0) -> np.ndarray:
+    """``log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x)`` for ``k`` samples ``z_i ~ q(z|x)``.
+
+    The input of :func:`labutils.metrics.importance_sampled_log_likelihood`
+    (Burda et al. 2016, eq. 8). ``log p(x|z)`` is the Bernoulli log-likelihood
+    of ``x`` under the decoder's logits, ``x*l - softplus(l)`` summed over
+    pixels (float32, stable for any logit); ``p(z) = N(0, I)``; ``q(z|x)`` is
+    the encoder's diagonal Gaussian (both in float64). The mean over i
+    estimates the ELBO. Cost: ``n * k`` decoder passes.
+
+    Args:
+        model: a trained :class:`VAE`.
+        x: ``(n, 784)`` float32, binary (a fixed binarization of the test set).
+        k: samples per image (positive int).
+        labels: ``(n,)`` integer classes for a conditional VAE.
+        chunk_size: decoder rows per pass (memory: ``chunk_size * 784`` floats).
+        seed: NumPy seed of the noise.
+
+    Returns:
+        ``float64`` array ``(n, k)`` of log weights, in nats.
+
+    Raises:
+        TypeError: ``model`` is not a :class:`VAE`. ValueError: ``x`` not
+            ``(n, 784)`` in [0, 1], bad ``k``/``labels``.
+    """
+    if not isinstance(model, VAE):
+        raise TypeError(f"model must be a labutils.vae.VAE; got {type(model).__name__}.")
+    x = _validate.unit_interval(x, "x")
+    d = model.decoder.outputs[0].shape[-1]
+    if x.ndim != 2 or x.shape[1] != d:
+        raise ValueError(f"x must be flat images (n, {d}); got shape {x.shape}.")
+    k = _validate.positive_int(k, "k")
+    y = model._onehot(labels, len(x))
+    images_per_pass = max(1, _validate.positive_int(chunk_size, "chunk_size") // k)
+    rng = np.random.default_rng(seed)
+    log_2pi = math.log(2.0 * math.pi)
+    out = np.empty((len(x), k), dtype=np.float64)
+    for start in range(0, len(x), images_per_pass):
+        xb = x[start:start + images_per_pass]
+        yb = None if y is None else y[start:start + images_per_pass]
+        z_mean, z_log_var = (np.asarray(a, dtype=np.float64) for a in model.encode(xb, yb))
+        eps = rng.standard_normal((len(xb), k, model.latent_dim))
+        z = z_mean[:, None, :] + np.exp(0.5 * z_log_var)[:, None, :] * eps
+        log_q = -0.5 * np.sum(eps ** 2 + z_log_var[:, None, :] + log_2pi, axis=-1)
+        log_prior = -0.5 * np.sum(z ** 2 + log_2pi, axis=-1)
+        zf = z.reshape(-1, model.latent_dim).astype(np.float32)
+        yf = None if yb is None else np.repeat(yb, k, axis=0)
+        xf = np.repeat(xb, k, axis=0)
+        logits = model.decode_logits(zf, yf)
+        log_px = ops.sum(xf * logits - ops.softplus(logits), axis=-1)
+        out[start:start + len(xb)] = np.asarray(log_px, dtype=np.float64).reshape(len(xb), k) + log_prior - log_q
+    return out
+
+
+def latent_grid(n: int = 15, *, quantile: float = 0.95) -> np.ndarray:
+    """A ``n x n`` grid of 2-d latent points at standard-normal quantiles.
+
+    The points are ``scipy.stats.norm.ppf`` of ``n`` evenly spaced
+    probabilities in ``[1 - quantile, quantile]``, so each grid cell covers an
+    equal share of the prior's mass (the decoded manifold of Kingma & Welling
+    2014, figure 4). Rows run from high to low z_2, columns from low to high z_1.
+
+    Returns:
+        ``float32`` array ``(n * n, 2)``, row-major.
+
+    Raises:
+        ValueError: ``n < 2`` or ``quantile`` outside (0.5, 1).
+    """
+    from scipy.stats import norm
+
+    n = _validate.positive_int(n, "n")
+    if n < 2:
+        raise ValueError(f"n must be at least 2; got {n}.")
+    if isinstance(quantile, bool) or not isinstance(quantile, (int, float)) or not 0.5 < quantile < 1:
+        raise ValueError(f"quantile must be in (0.5, 1); got {quantile!r}.")
+    z = norm.ppf(np.linspace(1.0 - quantile, quantile, n))
+    z1, z2 = np.meshgrid(z, z[::-1])
+    return np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32)

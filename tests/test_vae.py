@@ -1,0 +1,319 @@
+"""Tests for labutils.vae: the Sampling layer, the builders, the VAE model, KL warm-up, importance weights."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from labutils import metrics, vae  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def binary_data():
+    """200 binary 'images' of 784 pixels with structure: two prototypes plus pixel noise."""
+    rng = np.random.default_rng(0)
+    protos = (rng.random((2, 784)) < 0.3).astype(np.float32)
+    labels = rng.integers(0, 2, 200)
+    flips = rng.random((200, 784)) < 0.05
+    return np.abs(protos[labels] - flips).astype(np.float32), labels
+
+
+# ============================================================== Sampling
+
+
+def test_sampling_moments_and_shape():
+    layer = vae.Sampling(seed=1)
+    n = 20_000
+    z = np.asarray(layer([np.full((n, 2), [1.0, -2.0], np.float32), np.full((n, 2), [np.log(4.0), 0.0], np.float32)]))
+    assert z.shape == (n, 2)
+    np.testing.assert_allclose(z.mean(axis=0), [1.0, -2.0], atol=0.05)
+    np.testing.assert_allclose(z.std(axis=0), [2.0, 1.0], atol=0.05)
+
+
+def test_sampling_seeded_repeats_and_draws_fresh_noise():
+    m, lv = np.zeros((4, 3), np.float32), np.zeros((4, 3), np.float32)
+    a, b = vae.Sampling(seed=7), vae.Sampling(seed=7)
+    first = np.asarray(a([m, lv]))
+    np.testing.assert_array_equal(first, np.asarray(b([m, lv])))
+    assert not np.allclose(first, np.asarray(a([m, lv]))), "each call draws new noise"
+
+
+def test_sampling_gradient_flows_to_mean_and_log_variance():
+    import tensorflow as tf
+
+    m, lv = tf.Variable(np.zeros((5, 2), np.float32)), tf.Variable(np.zeros((5, 2), np.float32))
+    with tf.GradientTape() as tape:
+        z = vae.Sampling(seed=0)([m, lv])
+        loss = tf.reduce_sum(z ** 2)
+    gm, glv = tape.gradient(loss, [m, lv])
+    assert np.all(np.isfinite(gm)) and np.abs(gm).sum() > 0 and np.abs(glv).sum() > 0
+
+
+def test_sampling_save_load_safe_mode(tmp_path):
+    m_in, lv_in = keras.Input((3,)), keras.Input((3,))
+    model = keras.Model([m_in, lv_in], vae.Sampling(seed=5, name="sampling")([m_in, lv_in]))
+    path = tmp_path / "sampling.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    layer = loaded.get_layer("sampling")
+    assert isinstance(layer, vae.Sampling) and layer.seed == 5
+    assert loaded.predict([np.zeros((2, 3)), np.full((2, 3), -50.0)], verbose=0) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_sampling_bad_seed():
+    with pytest.raises(TypeError, match="seed"):
+        vae.Sampling(seed=1.5)
+
+
+# ============================================================== BoundedLogVariance
+
+
+def test_bounded_log_variance():
+    layer = vae.BoundedLogVariance(10.0)
+    out = np.asarray(layer(np.array([[-1e4, -1.0, 0.0, 0.5, 1e4]], np.float32)))[0]
+    assert out.min() > -10.0 - 1e-6 and out.max() < 10.0 + 1e-6
+    np.testing.assert_allclose(out[1:4], [-1.0, 0.0, 0.5], atol=0.01)  # close to identity near 0
+    assert vae.BoundedLogVariance.from_config(layer.get_config()).limit == 10.0
+
+
+@pytest.mark.parametrize("limit, exc", [(0.0, ValueError), (-1, ValueError), (float("inf"), ValueError),
+                                        ("10", TypeError), (True, TypeError)])
+def test_bounded_log_variance_errors(limit, exc):
+    with pytest.raises(exc, match="limit"):
+        vae.BoundedLogVariance(limit)
+
+
+# ============================================================== builders
+
+
+def test_dense_encoder_and_decoder_shapes():
+    enc = vae.dense_encoder(8, hidden_units=(64,))
+    dec = vae.dense_decoder(8, hidden_units=(64,))
+    z_mean, z_log_var = enc(np.zeros((3, 784), np.float32))
+    assert z_mean.shape == (3, 8) and z_log_var.shape == (3, 8)
+    assert dec(np.zeros((3, 8), np.float32)).shape == (3, 784)
+    assert enc.name == "encoder" and dec.name == "decoder" and dec.layers[-1].name == "logits"
+
+
+def test_conditional_builders_take_labels():
+    enc = vae.dense_encoder(4, hidden_units=(16,), num_classes=10)
+    dec = vae.dense_decoder(4, hidden_units=(16,), num_classes=10)
+    assert len(enc.inputs) == 2 and len(dec.inputs) == 2
+    y = np.eye(10, dtype=np.float32)[[1, 2]]
+    assert enc([np.zeros((2, 784), np.float32), y])[0].shape == (2, 4)
+    assert dec([np.zeros((2, 4), np.float32), y]).shape == (2, 784)
+
+
+@pytest.mark.parametrize("kwargs, exc, pattern", [
+    ({"latent_dim": 0}, ValueError, "latent_dim"),
+    ({"latent_dim": 2.5}, TypeError, "latent_dim"),
+    ({"hidden_units": (0,)}, ValueError, "hidden_units"),
+    ({"num_classes": -1}, ValueError, "num_classes"),
+    ({"num_classes": 2.0}, TypeError, "num_classes"),
+])
+def test_builder_errors(kwargs, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        vae.dense_encoder(**kwargs)
+    with pytest.raises(exc, match=pattern):
+        vae.dense_decoder(**kwargs)
+
+
+# ============================================================== VAE
+
+
+def test_vae_constructor_errors():
+    enc, dec = vae.dense_encoder(4, hidden_units=(8,)), vae.dense_decoder(4, hidden_units=(8,))
+    with pytest.raises(TypeError, match="encoder"):
+        vae.VAE("encoder", dec)
+    with pytest.raises(ValueError, match="latent size"):
+        vae.VAE(enc, vae.dense_decoder(3, hidden_units=(8,)))
+    with pytest.raises(ValueError, match="conditional"):
+        vae.VAE(enc, vae.dense_decoder(4, hidden_units=(8,), num_classes=10))
+    with pytest.raises(ValueError, match="beta"):
+        vae.VAE(enc, dec, beta=-1.0)
+    with pytest.raises(TypeError, match="beta"):
+        vae.VAE(enc, dec, beta="1")
+
+
+def test_vae_trains_and_logs_its_terms_in_nats_per_image(binary_data):
+    x, _ = binary_data
+    keras.utils.set_random_seed(0)
+    model = vae.build_vae(4, hidden_units=(64,), seed=0, learning_rate=3e-3)
+    untrained = model.evaluate(x, verbose=0, return_dict=True)
+    assert untrained["reconstruction"] == pytest.approx(784 * np.log(2), rel=0.05), "sum over pixels, not mean"
+    history = model.fit(x, epochs=8, batch_size=50, verbose=0)
+    assert set(history.history) == {"loss", "reconstruction", "kl"}
+    trained = model.evaluate(x, verbose=0, return_dict=True)
+    assert trained["loss"] < 0.6 * untrained["loss"]
+    assert trained["loss"] == pytest.approx(trained["reconstruction"] + trained["kl"], rel=0.02)
+    assert trained["kl"] > 0.5
+
+
+def test_beta_weights_the_kl_term(binary_data):
+    x, _ = binary_data
+    keras.utils.set_random_seed(0)
+    model = vae.build_vae(4, hidden_units=(16,), beta=3.0, seed=0)
+    logs = model.evaluate(x, verbose=0, return_dict=True)
+    assert float(model.beta.numpy()) == 3.0
+    assert logs["loss"] == pytest.approx(logs["reconstruction"] + 3.0 * logs["kl"], rel=0.05)
+
+
+def test_elbo_terms_kl_is_the_closed_form(binary_data):
+    x, _ = binary_data
+    model = vae.build_vae(3, hidden_units=(16,), seed=0)
+    _, kl = model.elbo_terms(x[:10])
+    z_mean, z_log_var = model.encode(x[:10])
+    np.testing.assert_allclose(np.asarray(kl), metrics.gaussian_kl(z_mean, z_log_var), rtol=1e-4, atol=1e-5)
+
+
+def test_dynamic_binarization_in_training_only():
+    model = vae.build_vae(2, hidden_units=(8,), seed=0)
+    grey = np.full((4, 784), 0.5, np.float32)
+    seen = []
+    original = model._loss_terms
+
+    def spy(x, y, training):
+        seen.append((training, np.unique(np.asarray(x))))
+        return original(x, y, training)
+
+    model._loss_terms = spy
+    model.train_step(grey)
+    model.test_step(grey)
+    (train_flag, train_values), (test_flag, test_values) = seen
+    assert train_flag and set(train_values.tolist()) == {0.0, 1.0}, "training batches are binarized"
+    assert not test_flag and test_values.tolist() == [0.5], "evaluation uses the data as given"
+
+
+def test_conditional_vae_needs_labels(binary_data):
+    x, labels = binary_data
+    model = vae.build_vae(2, hidden_units=(16,), num_classes=2, seed=0)
+    with pytest.raises(ValueError, match="one-hot labels"):
+        model.fit(x, epochs=1, verbose=0)
+    model.fit(x, keras.utils.to_categorical(labels, 2), epochs=1, batch_size=50, verbose=0)
+    out = model.sample_means(6, labels=np.array([0, 1, 0, 1, 0, 1]))
+    assert out.shape == (6, 784) and out.min() >= 0 and out.max() <= 1
+    with pytest.raises(ValueError, match="needs labels"):
+        model.sample_means(3)
+    with pytest.raises(ValueError, match="integers in"):
+        model.sample_means(2, labels=np.array([0, 5]))
+
+
+def test_sample_and_decode_means():
+    model = vae.build_vae(3, hidden_units=(8,), seed=0)
+    means = model.sample_means(5, seed=1)
+    assert means.shape == (5, 784) and means.dtype == np.float32 and 0 <= means.min() and means.max() <= 1
+    np.testing.assert_allclose(means, model.sample_means(5, seed=1))
+    with pytest.raises(ValueError, match=r"\(n, 3\)"):
+        model.decode_means(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="conditional"):
+        model.sample_means(2, labels=np.array([0, 1]))
+
+
+def test_vae_save_load_safe_mode(tmp_path, binary_data):
+    x, labels = binary_data
+    keras.utils.set_random_seed(0)
+    model = vae.build_vae(3, hidden_units=(16,), num_classes=2, beta=2.0, seed=4)
+    y = keras.utils.to_categorical(labels, 2)
+    model.fit(x, y, epochs=1, batch_size=50, verbose=0)
+    path = tmp_path / "cvae.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert isinstance(loaded, vae.VAE) and loaded.conditional and loaded.latent_dim == 3
+    assert loaded.initial_beta == 2.0 and float(loaded.beta.numpy()) == 2.0
+    np.testing.assert_allclose(loaded.predict([x[:5], y[:5]], verbose=0), model.predict([x[:5], y[:5]], verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_kl_warmup_ramps_beta(binary_data):
+    x, _ = binary_data
+    model = vae.build_vae(2, hidden_units=(8,), seed=0)
+    betas = []
+    record = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: betas.append(float(model.beta.numpy())))
+    model.fit(x, epochs=6, batch_size=100, verbose=0, callbacks=[vae.KLWarmup(4), record])
+    np.testing.assert_allclose(betas, [0.25, 0.5, 0.75, 1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="epochs"):
+        vae.KLWarmup(0)
+    with pytest.raises(ValueError, match="beta"):
+        vae.KLWarmup(3, target=-1.0)
+
+
+# ============================================================== importance weights
+
+
+def test_log_importance_weights_average_to_the_elbo(binary_data):
+    x, _ = binary_data
+    keras.utils.set_random_seed(0)
+    model = vae.build_vae(4, hidden_units=(32,), seed=0)
+    model.fit(x, epochs=3, batch_size=50, verbose=0)
+    log_w = vae.log_importance_weights(model, x[:20], 400, chunk_size=1000)
+    assert log_w.shape == (20, 400) and log_w.dtype == np.float64
+    reconstruction, kl = (np.asarray(t, dtype=np.float64) for t in model.elbo_terms(np.repeat(x[:20], 400, axis=0)))
+    per_sample = -(reconstruction + kl).reshape(20, 400)
+    # two independent Monte Carlo estimates of the same ELBO agree within 5 standard errors
+    stderr = np.sqrt((log_w.var(axis=1) + per_sample.var(axis=1)) / 400)
+    assert np.all(np.abs(log_w.mean(axis=1) - per_sample.mean(axis=1)) < 5 * stderr + 1e-3)
+    assert np.all(stderr < 0.02 * np.abs(per_sample.mean(axis=1))), "the check above must be able to fail"
+    bound = metrics.importance_sampled_log_likelihood(log_w)
+    assert np.all(bound >= metrics.importance_sampled_log_likelihood(log_w, 1) - 1e-9)
+
+
+def test_log_importance_weights_term_by_term_with_scipy(binary_data):
+    from scipy.stats import bernoulli, norm
+
+    x, _ = binary_data
+    model = vae.build_vae(3, hidden_units=(16,), seed=0)
+    k = 6
+    log_w = vae.log_importance_weights(model, x[:4], k, seed=11)
+    # the same noise as the function draws: one chunk, eps of shape (n, k, latent_dim)
+    eps = np.random.default_rng(11).standard_normal((4, k, 3))
+    z_mean, z_log_var = (np.asarray(t, dtype=np.float64) for t in model.encode(x[:4]))
+    sd = np.exp(0.5 * z_log_var)
+    z = z_mean[:, None] + sd[:, None] * eps
+    log_q = norm.logpdf(z, loc=z_mean[:, None], scale=sd[:, None]).sum(axis=-1)
+    log_prior = norm.logpdf(z).sum(axis=-1)
+    p = np.asarray(model.decode_means(z.reshape(-1, 3).astype(np.float32)), dtype=np.float64).reshape(4, k, 784)
+    log_px = bernoulli.logpmf(x[:4, None, :], np.clip(p, 1e-12, 1 - 1e-12)).sum(axis=-1)
+    np.testing.assert_allclose(log_w, log_px + log_prior - log_q, rtol=1e-4)
+
+
+def test_log_importance_weights_chunking_does_not_change_the_result(binary_data):
+    x, _ = binary_data
+    model = vae.build_vae(2, hidden_units=(8,), seed=0)
+    a = vae.log_importance_weights(model, x[:7], 10, chunk_size=10, seed=3)
+    b = vae.log_importance_weights(model, x[:7], 10, chunk_size=1000, seed=3)
+    np.testing.assert_allclose(a, b, rtol=1e-5)
+
+
+def test_log_importance_weights_errors(binary_data):
+    x, _ = binary_data
+    model = vae.build_vae(2, hidden_units=(8,), seed=0)
+    with pytest.raises(TypeError, match="VAE"):
+        vae.log_importance_weights(model.decoder, x, 5)
+    with pytest.raises(ValueError, match=r"\(n, 784\)"):
+        vae.log_importance_weights(model, x.reshape(-1, 28, 28), 5)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        vae.log_importance_weights(model, x * 255, 5)
+    with pytest.raises(ValueError, match="k"):
+        vae.log_importance_weights(model, x, 0)
+
+
+# ============================================================== latent_grid
+
+
+def test_latent_grid_quantiles():
+    from scipy.stats import norm
+
+    grid = vae.latent_grid(5, quantile=0.9)
+    assert grid.shape == (25, 2) and grid.dtype == np.float32
+    ends = norm.ppf([0.1, 0.9])
+    np.testing.assert_allclose(grid[0], [ends[0], ends[1]], rtol=1e-6)  # top-left: low z_1, high z_2
+    np.testing.assert_allclose(grid[-1], [ends[1], ends[0]], rtol=1e-6)
+    np.testing.assert_allclose(np.unique(grid[:, 0]), norm.ppf(np.linspace(0.1, 0.9, 5)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("n, q, exc", [(1, 0.95, ValueError), (0, 0.95, ValueError), (5, 1.0, ValueError),
+                                       (5, 0.4, ValueError), (2.0, 0.95, TypeError)])
+def test_latent_grid_errors(n, q, exc):
+    with pytest.raises(exc):
+        vae.latent_grid(n, quantile=q)
