@@ -136,11 +136,15 @@ BARS: dict[str, dict[str, dict[str, Bar]]] = {
     },
     "07": {
         "full": {
-            "test NLL (IS, nats)": at_most(110.0, "the popular conv-VAE recipe reaches 157 nats on this split"),
-            "CVAE recognised as requested": at_least(0.60, "provisional"),
+            "test NLL (IS, nats)": at_most(110.0, "the developers' target; a popular conv-VAE recipe reaches 157 nats on "
+                                          "this split; measured 97.2-97.7 over seeds 0-2"),
+            "CVAE recognised as requested": at_least(0.75, "measured 0.84-0.87 over seeds 0-2; a decoder that ignores "
+                                                     "the label scores about 0.10"),
         },
         "quick": {
-            "test NLL (IS, nats)": at_most(170.0, "provisional"),
+            "test NLL (IS, nats)": at_most(150.0, "quick profile (2,000 images, 10 epochs); an untrained VAE scores "
+                                          "about 543 nats (784 log 2)"),
+            "CVAE recognised as requested": at_least(0.25, "quick profile; chance is 0.10"),
         },
     },
 }

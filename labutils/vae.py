@@ -261,6 +261,7 @@ class VAE(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
+        self.built = True  # encoder and decoder are built functional models; nothing is created lazily
 
     @property
     def metrics(self):
