@@ -134,6 +134,15 @@ BARS: dict[str, dict[str, dict[str, Bar]]] = {
             "CNN accuracy (raw images)": above(0.80, "quick profile; chance is 0.10"),
         },
     },
+    "09": {
+        "full": {
+            "AIS test log-likelihood (nats)": at_least(-105.0, "measured -101.3 to -99.9 over seeds 0-2 (AIS, 14,500 betas x 100 runs); the project target is -110 and popular recipes reach -132 on this split; untrained RBMs score -206 or less"),
+            "DBN-initialised MLP (few labels)": at_least(0.75, "100 labels: measured 0.772 to 0.828 over seeds 0-2 (random init 0.725 to 0.775); chance is 0.10"),
+        },
+        "quick": {
+            "AIS test log-likelihood (nats)": at_least(-180.0, "quick profile (200 hidden units, 160 updates): measured -167.3 to -169.6 over seeds 0-2; the untrained base-rate model scores -206"),
+        },
+    },
     "07": {
         "full": {
             "test NLL (IS, nats)": at_most(110.0, "the developers' target; a popular conv-VAE recipe reaches 157 nats on "

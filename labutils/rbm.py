@@ -1,0 +1,559 @@
+"""Restricted Boltzmann machines in Keras 3: contrastive divergence, persistent chains, deep belief nets.
+
+The model of lab 09. A binary RBM with visible units ``v`` (784 pixels) and
+hidden units ``h`` has the energy (Hinton, "A practical guide to training
+restricted Boltzmann machines", UTML TR 2010-003, section 2)::
+
+    E(v, h) = -b^T v - c^T h - v^T W h
+
+so that ``p(h_j = 1 | v) = sigmoid(c_j + v^T W[:, j])`` and
+``p(v_i = 1 | h) = sigmoid(b_i + W[i, :] h)``, and the free energy
+``F(v) = -b^T v - sum_j softplus(c_j + v^T W[:, j])`` gives ``p(v) = exp(-F(v)) / Z``.
+
+:class:`RBM` is a ``keras.Model`` whose ``train_step`` computes the
+contrastive-divergence (CD-k) or persistent-CD update from the data and model
+statistics with ``keras.ops`` (no autodiff) and hands it to the compiled
+optimizer (``keras.optimizers.SGD`` with momentum and a learning-rate schedule).
+The likelihood metrics (annealed importance sampling, pseudo-likelihood,
+exact log partition function of small RBMs) are in :mod:`labutils.metrics`;
+this module has the model, Gibbs chains for pictures, the deep-belief-net
+helpers and two figures.
+"""
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from . import _validate
+
+__all__ = [
+    "RBM",
+    "parameters",
+    "gibbs_chains",
+    "chain_figure",
+    "filter_images",
+    "free_energy_figure",
+    "greedy_stack",
+    "stack_features",
+    "dbn_classifier",
+]
+
+
+@keras.saving.register_keras_serializable(package="labutils")
+class RBM(keras.Model):
+    """A Bernoulli-Bernoulli restricted Boltzmann machine trained by CD-k or persistent CD.
+
+    Variables: ``W`` ``(n_visible, n_hidden)`` (initialised N(0, 0.01^2),
+    Hinton's guide section 8), visible biases ``b`` ``(n_visible,)`` and
+    hidden biases ``c`` ``(n_hidden,)`` (zeros; :meth:`set_visible_bias`
+    sets ``b`` from the data's pixel means, section 8), all float32 and
+    trainable; with ``persistent=True`` the persistent chains
+    ``(n_chains, n_visible)`` float32 in {0, 1} are a non-trainable variable.
+
+    ``call(v)`` returns the hidden probabilities ``p(h = 1 | v)``
+    ``(batch, n_hidden)``, so ``rbm.predict(x)`` gives features.
+
+    Training (``compile(optimizer=keras.optimizers.SGD(...))`` then ``fit(x)``):
+    each step computes, for a batch ``v0`` ``(batch, n_visible)``,
+
+    * data statistics ``<v h>_data = v0^T p(h | v0) / batch``;
+    * model statistics from ``k`` steps of block Gibbs sampling, started at
+      ``v0`` (CD-k, Hinton 2002) or at the persistent chains (PCD-k,
+      Tieleman, ICML 2008), ``<v h>_model = v_k^T p(h | v_k) / n``;
+    * the log-likelihood gradient estimate ``<v h>_data - <v h>_model``
+      (and likewise for the biases), minus ``weight_decay * W`` for the
+      weights (L2 weight cost, Hinton's guide section 10);
+
+    and the optimizer takes a step along it (it receives the negated
+    estimate as the "gradient", since Keras optimizers minimise). Momentum and
+    the learning-rate schedule are the optimizer's.
+
+    Trackers (per epoch, shown by Keras' progress bar; ``val_`` versions on
+    ``validation_data``): ``reconstruction_error``, the mean squared error per
+    pixel between ``v0`` and ``p(v | h)`` for ``h ~ p(h | v0)``; and
+    ``pseudo_likelihood``, the stochastic pseudo-log-likelihood of
+    scikit-learn's ``BernoulliRBM.score_samples`` in nats per image (see
+    :func:`labutils.metrics.rbm_pseudo_likelihood`).
+
+    Args:
+        n_visible: number of visible units (784 for MNIST).
+        n_hidden: number of hidden units.
+        k: Gibbs steps per update (CD-k / PCD-k), >= 1.
+        persistent: keep the negative chains between updates (PCD).
+        n_chains: number of persistent chains (PCD only).
+        weight_decay: L2 weight cost on ``W`` (>= 0; 1e-4 is Hinton's suggestion).
+        dynamic_binarization: in ``train_step`` only, draw each training
+            batch's binary visible units afresh as Bernoulli(pixel
+            intensity), so that grey images in [0, 1] can be passed to
+            ``fit`` and every epoch sees a new binarization.
+        seed: seed of the model's ``keras.random.SeedGenerator`` (None: drawn
+            from the global seed that ``keras.utils.set_random_seed`` set).
+
+    Raises:
+        TypeError / ValueError: non-int or non-positive sizes, ``k`` or
+            ``n_chains``; a negative ``weight_decay``.
+    """
+
+    def __init__(self, n_visible: int = 784, n_hidden: int = 500, *, k: int = 1, persistent: bool = False,
+                 n_chains: int = 100, weight_decay: float = 0.0, dynamic_binarization: bool = False,
+                 seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.n_visible = _validate.positive_int(n_visible, "n_visible")
+        self.n_hidden = _validate.positive_int(n_hidden, "n_hidden")
+        self.k = _validate.positive_int(k, "k")
+        self.n_chains = _validate.positive_int(n_chains, "n_chains")
+        self.persistent = bool(persistent)
+        if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float, np.floating, np.integer)):
+            raise TypeError(f"weight_decay must be a number; got {weight_decay!r}.")
+        if not (math.isfinite(weight_decay) and weight_decay >= 0):
+            raise ValueError(f"weight_decay must be a finite number >= 0; got {weight_decay}.")
+        self.weight_decay = float(weight_decay)
+        self.dynamic_binarization = bool(dynamic_binarization)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.W = self.add_weight(shape=(self.n_visible, self.n_hidden), name="W",
+                                 initializer=keras.initializers.RandomNormal(stddev=0.01, seed=seed))
+        self.b = self.add_weight(shape=(self.n_visible,), name="visible_bias", initializer="zeros")
+        self.c = self.add_weight(shape=(self.n_hidden,), name="hidden_bias", initializer="zeros")
+        self.chains = None
+        if self.persistent:
+            self.chains = self.add_weight(shape=(self.n_chains, self.n_visible), name="persistent_chains",
+                                          initializer="zeros", trainable=False)
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_error")
+        self.pseudo_likelihood_tracker = keras.metrics.Mean(name="pseudo_likelihood")
+        self.built = True
+
+    # ------------------------------------------------------------ conditionals
+    def hidden_probabilities(self, v):
+        """``p(h = 1 | v)``: ``(batch, n_visible)`` -> ``(batch, n_hidden)`` float32 in (0, 1)."""
+        return ops.sigmoid(ops.matmul(v, self.W) + self.c)
+
+    def visible_probabilities(self, h):
+        """``p(v = 1 | h)``: ``(batch, n_hidden)`` -> ``(batch, n_visible)`` float32 in (0, 1)."""
+        return ops.sigmoid(ops.matmul(h, ops.transpose(self.W)) + self.b)
+
+    def _bernoulli(self, p):
+        return ops.cast(keras.random.uniform(ops.shape(p), seed=self.seed_generator) < p, "float32")
+
+    def gibbs_step(self, v):
+        """One block Gibbs step ``v -> h ~ p(h|v) -> v' ~ p(v|h)``; returns ``(v', p(v'=1|h))``."""
+        h = self._bernoulli(self.hidden_probabilities(v))
+        pv = self.visible_probabilities(h)
+        return self._bernoulli(pv), pv
+
+    def free_energy(self, v):
+        """``F(v) = -b^T v - sum_j softplus(c_j + v^T W_j)``: ``(batch, n_visible)`` -> ``(batch,)`` nats."""
+        return -ops.matmul(v, self.b) - ops.sum(ops.softplus(ops.matmul(v, self.W) + self.c), axis=-1)
+
+    def call(self, inputs):
+        return self.hidden_probabilities(ops.convert_to_tensor(inputs, "float32"))
+
+    def set_visible_bias(self, x, pseudo_count: float = 1.0):
+        """Set ``b`` to the log-odds of the pixel means of ``x`` ``(n, n_visible)`` in [0, 1].
+
+        ``b_i = log(p_i / (1 - p_i))`` with ``p_i = (sum_n x_ni + pseudo_count) / (n + 2 pseudo_count)``
+        (Hinton's guide section 8; the same smoothing as
+        :func:`labutils.metrics.base_rate_visible_bias`, which it calls).
+        """
+        from . import metrics
+
+        self.b.assign(metrics.base_rate_visible_bias(x, pseudo_count=pseudo_count).astype("float32"))
+
+    # ------------------------------------------------------------ training
+    def _batch(self, data):
+        x = data[0] if isinstance(data, (tuple, list)) else data
+        return ops.convert_to_tensor(x, "float32")
+
+    def _pseudo_likelihood(self, v, pre_hidden):
+        """sklearn's stochastic pseudo-likelihood, reusing ``v W + c`` ``(batch, n_hidden)``."""
+        n = ops.shape(v)[0]
+        idx = keras.random.randint((n,), 0, self.n_visible, seed=self.seed_generator)
+        vi = ops.take_along_axis(v, ops.expand_dims(idx, 1), axis=1)[:, 0]
+        sign = 1.0 - 2.0 * vi                                   # +1 turns a pixel on, -1 off
+        pre_flip = pre_hidden + ops.expand_dims(sign, 1) * ops.take(self.W, idx, axis=0)
+        fe = -ops.matmul(v, self.b) - ops.sum(ops.softplus(pre_hidden), axis=-1)
+        fe_flip = -ops.matmul(v, self.b) - sign * ops.take(self.b, idx) - ops.sum(ops.softplus(pre_flip), axis=-1)
+        return self.n_visible * ops.log_sigmoid(fe_flip - fe)
+
+    def _track(self, v0, pre_hidden, ph0):
+        pv1 = self.visible_probabilities(self._bernoulli(ph0))
+        self.reconstruction_tracker.update_state(ops.mean(ops.square(v0 - pv1), axis=-1))
+        self.pseudo_likelihood_tracker.update_state(self._pseudo_likelihood(v0, pre_hidden))
+
+    def train_step(self, data):
+        v0 = self._batch(data)
+        if self.dynamic_binarization:
+            v0 = self._bernoulli(v0)
+        pre_hidden = ops.matmul(v0, self.W) + self.c
+        ph0 = ops.sigmoid(pre_hidden)
+        vk = self.chains if self.persistent else v0
+        for _ in range(self.k):
+            vk, _ = self.gibbs_step(vk)
+        if self.persistent:
+            self.chains.assign(vk)
+        phk = self.hidden_probabilities(vk)
+        n_data = ops.cast(ops.shape(v0)[0], "float32")
+        n_model = ops.cast(ops.shape(vk)[0], "float32")
+        # log-likelihood gradient estimate: data statistics minus model statistics
+        d_W = ops.matmul(ops.transpose(v0), ph0) / n_data - ops.matmul(ops.transpose(vk), phk) / n_model
+        d_b = ops.mean(v0, axis=0) - ops.mean(vk, axis=0)
+        d_c = ops.mean(ph0, axis=0) - ops.mean(phk, axis=0)
+        if self.weight_decay:
+            d_W = d_W - self.weight_decay * self.W
+        self._track(v0, pre_hidden, ph0)  # with the parameters before this update
+        # Keras optimizers minimise: hand them the negated ascent direction
+        self.optimizer.apply([-d_W, -d_b, -d_c], [self.W, self.b, self.c])
+        return {m.name: m.result() for m in self.metrics}
+
+    def test_step(self, data):
+        v0 = self._batch(data)
+        pre_hidden = ops.matmul(v0, self.W) + self.c
+        self._track(v0, pre_hidden, ops.sigmoid(pre_hidden))
+        return {m.name: m.result() for m in self.metrics}
+
+    @property
+    def metrics(self):
+        return [self.reconstruction_tracker, self.pseudo_likelihood_tracker]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"n_visible": self.n_visible, "n_hidden": self.n_hidden, "k": self.k,
+                       "persistent": self.persistent, "n_chains": self.n_chains,
+                       "weight_decay": self.weight_decay, "dynamic_binarization": self.dynamic_binarization,
+                       "seed": self.seed})
+        return config
+
+    def parameters(self):
+        """``(W, b, c)`` as NumPy float64 arrays ``(n_visible, n_hidden)``, ``(n_visible,)``, ``(n_hidden,)``."""
+        return tuple(np.asarray(keras.ops.convert_to_numpy(p), dtype=np.float64) for p in (self.W, self.b, self.c))
+
+
+def parameters(model):
+    """``(W, b, c)`` of an RBM as float64 NumPy arrays, for :mod:`labutils.metrics`.
+
+    Args:
+        model: an :class:`RBM`, a fitted ``sklearn.neural_network.BernoulliRBM``
+            (``components_`` is ``W^T``), or a tuple ``(W, b, c)``.
+
+    Returns:
+        ``(W (n_visible, n_hidden), b (n_visible,), c (n_hidden,))`` float64.
+
+    Raises:
+        TypeError: ``model`` is none of these (e.g. an unfitted BernoulliRBM).
+        ValueError: a tuple whose shapes do not fit together.
+    """
+    if hasattr(model, "components_") and hasattr(model, "intercept_visible_"):
+        return (np.asarray(model.components_, np.float64).T.copy(),
+                np.asarray(model.intercept_visible_, np.float64), np.asarray(model.intercept_hidden_, np.float64))
+    if hasattr(model, "parameters") and callable(model.parameters) and hasattr(model, "n_hidden"):
+        return model.parameters()
+    if isinstance(model, (tuple, list)) and len(model) == 3:
+        from . import metrics
+
+        return metrics._rbm_params(*model)
+    raise TypeError(
+        f"expected an RBM, a fitted sklearn BernoulliRBM or a tuple (W, b, c); got {type(model).__name__}.")
+
+
+def _sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def gibbs_chains(model, start, n_steps: int, *, record_every: int = 1, seed: int = 0,
+                 show_probabilities: bool = True) -> np.ndarray:
+    """Run block Gibbs chains ``v -> h -> v`` and record snapshots for a strip per chain.
+
+    Args:
+        model: an RBM (see :func:`parameters`).
+        start: ``(n_chains, n_visible)`` float in [0, 1]: the chains' first
+            visible states (e.g. test digits or Bernoulli noise); not sampled,
+            used as given.
+        n_steps: number of Gibbs steps (positive int).
+        record_every: record after every this many steps (positive int).
+        seed: NumPy ``default_rng`` seed for the chains' sampling.
+        show_probabilities: record ``p(v = 1 | h)`` (smoother pictures, as is
+            customary) instead of the binary sample.
+
+    Returns:
+        ``float32`` array ``(n_chains, 1 + n_steps // record_every, n_visible)`` in
+        [0, 1]; frame 0 is ``start``.
+
+    Raises:
+        ValueError: ``start`` not ``(n_chains, n_visible)`` or outside [0, 1].
+        TypeError: non-int ``n_steps``/``record_every``.
+    """
+    W, b, c = parameters(model)
+    v = _validate.unit_interval(start, "start").astype(np.float64)
+    if v.ndim != 2 or v.shape[1] != W.shape[0]:
+        raise ValueError(f"start must be (n_chains, {W.shape[0]}); got shape {v.shape}.")
+    n_steps = _validate.positive_int(n_steps, "n_steps")
+    record_every = _validate.positive_int(record_every, "record_every")
+    from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
+    rng = np.random.default_rng(seed)
+    frames = [v.copy()]
+    with threadpool_limits(limits=1, user_api="blas"):  # many tiny products: one thread is fastest
+        for step in range(1, n_steps + 1):
+            h = (rng.random((v.shape[0], W.shape[1])) < _sigmoid(v @ W + c)).astype(np.float64)
+            pv = _sigmoid(h @ W.T + b)
+            v = (rng.random(pv.shape) < pv).astype(np.float64)
+            if step % record_every == 0:
+                frames.append(pv if show_probabilities else v)
+    return np.stack(frames, axis=1).astype(np.float32)
+
+
+def chain_figure(chains, *, row_titles=None, title: str | None = None, side: int = 28):
+    """Draw Gibbs chains as strips: one row per chain, its frames left to right.
+
+    Args:
+        chains: ``(n_chains, n_frames, side * side)`` in [0, 1], e.g. from
+            :func:`gibbs_chains`.
+        row_titles: optional list of one label per chain.
+        title: optional figure title.
+        side: image side in pixels (28 for MNIST).
+
+    Returns:
+        A :class:`labutils.plots.Figure` with one image per chain (fast to draw,
+        unlike one panel per frame).
+
+    Raises:
+        ValueError: a wrong shape, values outside [0, 1], or ``row_titles`` of
+            the wrong length.
+    """
+    from .plots import Figure
+
+    arr = _validate.unit_interval(chains, "chains")
+    if arr.ndim != 3 or arr.shape[2] != side * side:
+        raise ValueError(f"chains must be (n_chains, n_frames, {side * side}); got shape {arr.shape}.")
+    n, frames = arr.shape[:2]
+    if row_titles is not None and len(row_titles) != n:
+        raise ValueError(f"row_titles has {len(row_titles)} entries for {n} chains.")
+    gap = np.ones((side, 2), np.float32)  # a white line between frames
+    strips = [np.hstack([part for f in range(frames) for part in (arr[i, f].reshape(side, side), gap)][:-1])
+              for i in range(n)]
+    width = min(16.0, 0.62 * frames + 1.2)
+    fig = Figure(figsize=(width, n * width / strips[0].shape[1] * side * 1.05 + (0.4 if title else 0.1)))
+    axes = fig.subplots(n, 1, squeeze=False)[:, 0]
+    for i, (ax, strip) in enumerate(zip(axes, strips)):
+        ax.imshow(strip, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        if row_titles is not None:
+            ax.set_ylabel(str(row_titles[i]), rotation=0, ha="right", va="center", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def filter_images(model, n: int = 100) -> np.ndarray:
+    """The first ``n`` hidden units' weights as images, each scaled to [0, 1] on its own.
+
+    Args:
+        model: an RBM (see :func:`parameters`).
+        n: number of hidden units (filters) to return, at most ``n_hidden``.
+
+    Returns:
+        ``float32`` ``(n, n_visible)`` in [0, 1]: column ``j`` of ``W`` mapped
+        linearly so that its minimum is 0 and maximum 1 (a constant filter is 0.5).
+
+    Raises:
+        ValueError: ``n`` larger than the number of hidden units.
+    """
+    W, _, _ = parameters(model)
+    n = _validate.positive_int(n, "n")
+    if n > W.shape[1]:
+        raise ValueError(f"n={n} but the RBM has only {W.shape[1]} hidden units.")
+    f = W[:, :n].T
+    lo, hi = f.min(axis=1, keepdims=True), f.max(axis=1, keepdims=True)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    out = np.where(hi > lo, (f - lo) / span, 0.5)
+    return out.astype(np.float32)
+
+
+def free_energy_figure(free_energies: dict, *, bins: int = 50, title: str | None = None):
+    """Histograms of free energies, one per group (test digits, noise, ...), in one panel.
+
+    Args:
+        free_energies: ``{label: (n,) free energies in nats}`` (e.g. from
+            :func:`labutils.metrics.rbm_free_energy`).
+        bins: number of histogram bins shared by all groups.
+        title: optional panel title.
+
+    Returns:
+        A :class:`labutils.plots.Figure`.
+
+    Raises:
+        TypeError: not a dict. ValueError: empty dict or an empty group.
+    """
+    from .plots import Figure
+
+    if not isinstance(free_energies, dict):
+        raise TypeError(f"free_energies must be a dict {{label: values}}; got {type(free_energies).__name__}.")
+    if not free_energies:
+        raise ValueError("free_energies is empty; give at least one {label: values}.")
+    groups = {}
+    for label, values in free_energies.items():
+        arr = _validate.as_array(values, f"free_energies[{label!r}]").astype(float).ravel()
+        if arr.size == 0:
+            raise ValueError(f"group {label!r} is empty.")
+        groups[str(label)] = arr
+    bins = _validate.positive_int(bins, "bins")
+    edges = np.histogram_bin_edges(np.concatenate(list(groups.values())), bins=bins)
+    fig = Figure(figsize=(6.4, 3.6))
+    ax = fig.subplots()
+    for label, arr in groups.items():
+        ax.hist(arr, bins=edges, alpha=0.6, label=f"{label} (mean {arr.mean():.0f})")
+    ax.set_xlabel("free energy F(v) (nats)")
+    ax.set_ylabel("images")
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- deep belief nets
+
+def greedy_stack(x, layer_sizes, *, epochs, optimizer_factory, batch_size: int = 100, first=None, k: int = 1,
+                 persistent: bool = True, weight_decay: float = 1e-4, seed: int = 0, verbose=2):
+    """Train a deep belief net greedily, one RBM per layer (Hinton, Osindero & Teh 2006, section 4).
+
+    Layer 1 models the images; layer ``l + 1`` models ``p(h_l = 1 | input)`` of
+    layer ``l``, binarised afresh each epoch (``dynamic_binarization``).
+
+    Args:
+        x: ``(n, n_visible)`` float32 in [0, 1]: the images.
+        layer_sizes: hidden units per layer, e.g. ``(500, 500)``.
+        epochs: epochs per layer (an int for all, or one int per layer).
+        optimizer_factory: ``callable(layer_index) -> keras optimizer`` (a fresh
+            one per layer, e.g. SGD with momentum and a decaying learning rate).
+        batch_size: minibatch size.
+        first: an already trained :class:`RBM` to use as layer 1 (its
+            ``n_hidden`` must equal ``layer_sizes[0]``); None trains one.
+        k, persistent, weight_decay: passed to each new :class:`RBM`.
+        seed: layer ``l`` gets seed ``seed + l``.
+        verbose: Keras ``fit`` verbosity.
+
+    Returns:
+        The list of RBMs, bottom first.
+
+    Raises:
+        ValueError: empty ``layer_sizes``, a ``first`` RBM of the wrong size,
+            ``epochs`` of the wrong length, or ``x`` outside [0, 1].
+    """
+    x = _validate.unit_interval(x, "x")
+    if x.ndim != 2:
+        raise ValueError(f"x must be flat (n, n_visible); got shape {x.shape}.")
+    sizes = [_validate.positive_int(s, "layer_sizes[i]") for s in layer_sizes]
+    if not sizes:
+        raise ValueError("layer_sizes is empty; give at least one layer, e.g. (500, 500).")
+    per_layer = list(epochs) if isinstance(epochs, (list, tuple)) else [epochs] * len(sizes)
+    if len(per_layer) != len(sizes):
+        raise ValueError(f"epochs has {len(per_layer)} entries for {len(sizes)} layers.")
+    if first is not None and (first.n_hidden != sizes[0] or first.n_visible != x.shape[1]):
+        raise ValueError(f"first is a {first.n_visible}-{first.n_hidden} RBM; layer 1 must be {x.shape[1]}-{sizes[0]}.")
+    stack, inputs = [], x
+    for layer, size in enumerate(sizes):
+        if layer == 0 and first is not None:
+            rbm = first
+        else:
+            rbm = RBM(inputs.shape[1], size, k=k, persistent=persistent, weight_decay=weight_decay,
+                      dynamic_binarization=True, seed=seed + layer, name=f"rbm_{layer + 1}")
+            rbm.set_visible_bias(inputs)
+            rbm.compile(optimizer=optimizer_factory(layer))
+            rbm.fit(inputs, epochs=_validate.positive_int(per_layer[layer], "epochs"), batch_size=batch_size,
+                    shuffle=True, verbose=verbose)
+        stack.append(rbm)
+        inputs = rbm.predict(inputs, batch_size=1000, verbose=0)
+    return stack
+
+
+def stack_features(stack, x) -> np.ndarray:
+    """The top layer's hidden probabilities of a DBN, passed up deterministically.
+
+    Args:
+        stack: list of RBMs from :func:`greedy_stack`, bottom first.
+        x: ``(n, n_visible)`` float in [0, 1].
+
+    Returns:
+        ``float32`` ``(n, n_hidden of the top layer)`` in (0, 1).
+
+    Raises:
+        ValueError: empty stack, or ``x`` of the wrong width or outside [0, 1].
+    """
+    if not stack:
+        raise ValueError("stack is empty.")
+    h = _validate.unit_interval(x, "x")
+    if h.ndim != 2 or h.shape[1] != stack[0].n_visible:
+        raise ValueError(f"x must be (n, {stack[0].n_visible}); got shape {h.shape}.")
+    for rbm in stack:
+        h = rbm.predict(h, batch_size=1000, verbose=0)
+    return np.asarray(h, dtype=np.float32)
+
+
+def dbn_classifier(layer_sizes=None, *, stack=None, n_visible: int = 784, n_classes: int = 10, seed: int = 0):
+    """An MLP ``n_visible -> sigmoid layers -> softmax``, from a DBN's weights or from scratch.
+
+    With ``stack`` (a list of RBMs, bottom first), hidden layer ``l`` is
+    ``Dense(n_hidden_l, sigmoid)`` initialised with ``W_l`` and the hidden biases
+    ``c_l`` of RBM ``l``: the deterministic up-pass of the DBN (Hinton &
+    Salakhutdinov, Science 2006, fine-tuning by backpropagation). Without it,
+    ``layer_sizes`` gives the widths and Keras' default (Glorot uniform)
+    initialisation is used: the baseline. The softmax layer is always new.
+
+    Args:
+        layer_sizes: hidden widths, e.g. ``(500, 500)``; with ``stack`` taken from it.
+        stack: optional list of RBMs whose weights initialise the hidden layers.
+        n_visible: input width.
+        n_classes: number of classes of the softmax output.
+        seed: seed of the initialisers of the new weights.
+
+    Returns:
+        An uncompiled ``keras.Model`` mapping ``(batch, n_visible)`` to class
+        probabilities ``(batch, n_classes)``; hidden layers named ``hidden_1``, ...
+
+    Raises:
+        ValueError: neither or both of ``layer_sizes`` and ``stack``; RBMs whose
+            sizes do not chain.
+    """
+    import keras
+
+    if (layer_sizes is None) == (stack is None):
+        raise ValueError("give exactly one of layer_sizes (random initialisation) and stack (DBN initialisation).")
+    if stack is not None:
+        if not stack:
+            raise ValueError("stack is empty.")
+        n_visible = stack[0].n_visible
+        for lower, upper in zip(stack, stack[1:]):
+            if upper.n_visible != lower.n_hidden:
+                raise ValueError(f"RBMs do not chain: {lower.n_hidden} hidden units feed {upper.n_visible} visible units.")
+        sizes = [r.n_hidden for r in stack]
+    else:
+        sizes = [_validate.positive_int(s, "layer_sizes[i]") for s in layer_sizes]
+        if not sizes:
+            raise ValueError("layer_sizes is empty.")
+    n_visible = _validate.positive_int(n_visible, "n_visible")
+    n_classes = _validate.positive_int(n_classes, "n_classes")
+    inputs = keras.Input(shape=(n_visible,), name="image")
+    h = inputs
+    dense = []
+    for i, size in enumerate(sizes):
+        layer = keras.layers.Dense(size, activation="sigmoid", name=f"hidden_{i + 1}",
+                                   kernel_initializer=keras.initializers.GlorotUniform(seed=seed + i))
+        h = layer(h)
+        dense.append(layer)
+    out = keras.layers.Dense(n_classes, activation="softmax", name="classes",
+                             kernel_initializer=keras.initializers.GlorotUniform(seed=seed + len(sizes)))(h)
+    model = keras.Model(inputs, out, name="dbn_mlp" if stack is not None else "mlp")
+    if stack is not None:
+        for layer, rbm in zip(dense, stack):
+            W, _, c = parameters(rbm)
+            layer.set_weights([W.astype(np.float32), c.astype(np.float32)])
+    return model

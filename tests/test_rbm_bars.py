@@ -1,0 +1,103 @@
+"""Lab 09's bars are real: untrained RBMs miss the AIS log-likelihood bar in both profiles, and an RBM
+trained with the quick profile's budget clears the quick bar."""
+import os
+
+import numpy as np
+import pytest
+
+from labutils import checks, data, metrics
+
+METRIC = "AIS test log-likelihood (nats)"
+# the quick profile of notebooks/09_boltzmann_machines.ipynb
+QUICK = dict(n_train=2000, n_hidden=200, epochs=8, batch_size=100, learning_rate=0.05, momentum=0.5,
+             weight_decay=1e-4, ais_betas=1000, ais_runs=20)
+TEST_BINARIZATION_SEED = 2008
+
+
+@pytest.fixture(scope="module")
+def mnist(mnist_dir):
+    """The quick profile's data: 2,000 grey training images and the 2,000 binarized test images."""
+    old = os.environ.get("LABUTILS_DATA_DIR")
+    os.environ["LABUTILS_DATA_DIR"] = str(mnist_dir)
+    try:
+        (x_train, _), (x_test, _) = data.load_mnist(scale=True, flatten=True, n_train=QUICK["n_train"], verbose=False)
+    finally:
+        if old is None:
+            del os.environ["LABUTILS_DATA_DIR"]
+        else:
+            os.environ["LABUTILS_DATA_DIR"] = old
+    return x_train, data.dynamic_binarize(x_test, seed=TEST_BINARIZATION_SEED)
+
+
+def _test_log_likelihood(params, x_train, x_test_bin):
+    base = metrics.base_rate_visible_bias(x_train)
+    ais = metrics.ais_log_partition(*params, base_visible_bias=base, n_betas=QUICK["ais_betas"],
+                                    n_runs=QUICK["ais_runs"], seed=0)
+    return float(metrics.rbm_log_likelihood(x_test_bin, *params, ais).mean())
+
+
+def _misses_every_profile(value):
+    for prof in ("full", "quick"):
+        bar = checks.bars_for("09", prof)[METRIC]
+        with pytest.raises(AssertionError, match="misses its bar"):
+            bar.check(METRIC, value)
+
+
+def test_untrained_rbms_miss_the_likelihood_bars(mnist):
+    x_train, x_test_bin = mnist
+    n_hidden = QUICK["n_hidden"]
+    # zero weights, visible biases at the pixel log-odds: the base-rate model that AIS starts from
+    base_rate = (np.zeros((784, n_hidden)), metrics.base_rate_visible_bias(x_train), np.zeros(n_hidden))
+    base_ll = _test_log_likelihood(base_rate, x_train, x_test_bin)
+    # the Keras RBM's initialisation before set_visible_bias: N(0, 0.01^2) weights, zero biases
+    rng = np.random.default_rng(0)
+    random_init = (rng.normal(0, 0.01, (784, n_hidden)), np.zeros(784), np.zeros(n_hidden))
+    random_ll = _test_log_likelihood(random_init, x_train, x_test_bin)
+    assert -260 < base_ll < -180, base_ll
+    assert random_ll == pytest.approx(-784 * np.log(2), abs=2.0)
+    _misses_every_profile(base_ll)
+    _misses_every_profile(random_ll)
+
+
+def test_quick_budget_rbm_clears_the_quick_bar(mnist):
+    import keras
+
+    from labutils import rbm
+
+    x_train, x_test_bin = mnist
+    keras.utils.set_random_seed(0)
+    model = rbm.RBM(784, QUICK["n_hidden"], k=1, persistent=True, n_chains=QUICK["batch_size"],
+                    weight_decay=QUICK["weight_decay"], dynamic_binarization=True, seed=0)
+    model.set_visible_bias(x_train)
+    steps = QUICK["epochs"] * len(x_train) // QUICK["batch_size"]
+    schedule = keras.optimizers.schedules.PolynomialDecay(QUICK["learning_rate"], steps, 0.0)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=schedule, momentum=QUICK["momentum"]))
+    model.fit(x_train, epochs=QUICK["epochs"], batch_size=QUICK["batch_size"], verbose=0)
+    trained_ll = _test_log_likelihood(model.parameters(), x_train, x_test_bin)
+    bar = checks.bars_for("09", "quick")[METRIC]
+    assert bar.passes(trained_ll), trained_ll
+
+
+def test_untrained_classifier_misses_the_dbn_bar(mnist_dir):
+    """The full profile's bar on the DBN-initialised MLP with 100 labels: an untrained MLP scores near chance."""
+    import keras
+
+    from labutils import rbm
+
+    metric = "DBN-initialised MLP (few labels)"
+    bar = checks.bars_for("09", "full")[metric]
+    old = os.environ.get("LABUTILS_DATA_DIR")
+    os.environ["LABUTILS_DATA_DIR"] = str(mnist_dir)
+    try:
+        _, (x_test, y_test) = data.load_mnist(scale=True, flatten=True, verbose=False)
+    finally:
+        if old is None:
+            del os.environ["LABUTILS_DATA_DIR"]
+        else:
+            os.environ["LABUTILS_DATA_DIR"] = old
+    keras.utils.set_random_seed(0)
+    untrained = rbm.dbn_classifier((500, 500), seed=0)
+    accuracy = float(np.mean(untrained.predict(x_test, verbose=0).argmax(axis=1) == y_test))
+    assert accuracy < 0.3, accuracy
+    with pytest.raises(AssertionError, match="misses its bar"):
+        bar.check(metric, accuracy)
