@@ -237,16 +237,7 @@ def compare_curves(curves: dict, *, ylabel: str, xlabel: str = "epoch", logy: bo
         if y.size == 0:
             raise ValueError(f"curve {label!r} is empty.")
         ax.plot(np.arange(1, y.size + 1), y, marker="o" if y.size <= 20 else None, label=str(label))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if logy:
-        ax.set_yscale("log")
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    return fig
+    return _finish_panel(fig, ax, xlabel, ylabel, logx=False, logy=logy, title=title)
 
 
 def xy_plot(series: dict, *, xlabel: str, ylabel: str, logx: bool = False, logy: bool = False,
@@ -291,6 +282,11 @@ def xy_plot(series: dict, *, xlabel: str, ylabel: str, logx: bool = False, logy:
                 raise ValueError(f"point_labels[{label!r}] has {len(texts)} entries for {x.size} points.")
             for xi, yi, t in zip(x, y, texts):
                 ax.annotate(str(t), (xi, yi), textcoords="offset points", xytext=(5, 5), fontsize=9)
+    return _finish_panel(fig, ax, xlabel, ylabel, logx=logx, logy=logy, title=title)
+
+
+def _finish_panel(fig, ax, xlabel, ylabel, *, logx, logy, title):
+    """Labels, log axes, title, grid and legend of a one-panel line plot."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logx:
