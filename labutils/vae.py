@@ -131,23 +131,13 @@ def dense_encoder(latent_dim: int = 32, *, input_dim: int = 784, hidden_units=(5
     Raises:
         TypeError / ValueError: non-positive or non-int sizes, negative ``num_classes``.
     """
-    layers = keras.layers
     latent_dim = _validate.positive_int(latent_dim, "latent_dim")
     input_dim = _validate.positive_int(input_dim, "input_dim")
-    hidden_units = _sizes(hidden_units, "hidden_units")
-    num_classes = _num_classes(num_classes)
-    x_in = keras.Input(shape=(input_dim,), name="image")
-    inputs = [x_in]
-    h = x_in
-    if num_classes:
-        y_in = keras.Input(shape=(num_classes,), name="label")
-        inputs.append(y_in)
-        h = layers.Concatenate(name="image_and_label")([x_in, y_in])
-    for i, units in enumerate(hidden_units):
-        h = layers.Dense(units, activation="relu", name=f"encoder_hidden_{i + 1}")(h)
-    z_mean = layers.Dense(latent_dim, name="z_mean")(h)
-    z_log_var = BoundedLogVariance(log_var_limit, name="z_log_var")(layers.Dense(latent_dim, name="z_log_var_raw")(h))
-    return keras.Model(inputs if num_classes else x_in, [z_mean, z_log_var], name="encoder")
+    inputs, h = _mlp_trunk("image", input_dim, num_classes, hidden_units, "encoder")
+    z_mean = keras.layers.Dense(latent_dim, name="z_mean")(h)
+    z_log_var = BoundedLogVariance(log_var_limit, name="z_log_var")(
+        keras.layers.Dense(latent_dim, name="z_log_var_raw")(h))
+    return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
 
 
 def dense_decoder(latent_dim: int = 32, *, output_dim: int = 784, hidden_units=(256, 512),
@@ -171,22 +161,29 @@ def dense_decoder(latent_dim: int = 32, *, output_dim: int = 784, hidden_units=(
     Raises:
         TypeError / ValueError: non-positive or non-int sizes, negative ``num_classes``.
     """
-    layers = keras.layers
     latent_dim = _validate.positive_int(latent_dim, "latent_dim")
     output_dim = _validate.positive_int(output_dim, "output_dim")
+    inputs, h = _mlp_trunk("z", latent_dim, num_classes, hidden_units, "decoder")
+    return keras.Model(inputs, keras.layers.Dense(output_dim, name="logits")(h), name="decoder")
+
+
+def _mlp_trunk(input_name, dim, num_classes, hidden_units, prefix):
+    """``Input(dim)`` [+ one-hot label input, concatenated] -> ReLU Dense layers ``<prefix>_hidden_i``.
+
+    Returns ``(inputs, h)``: the model input (one tensor, or ``[x, label]`` when
+    ``num_classes > 0``) and the last hidden tensor.
+    """
     hidden_units = _sizes(hidden_units, "hidden_units")
     num_classes = _num_classes(num_classes)
-    z_in = keras.Input(shape=(latent_dim,), name="z")
-    inputs = [z_in]
-    h = z_in
+    x_in = keras.Input(shape=(dim,), name=input_name)
+    inputs, h = x_in, x_in
     if num_classes:
         y_in = keras.Input(shape=(num_classes,), name="label")
-        inputs.append(y_in)
-        h = layers.Concatenate(name="z_and_label")([z_in, y_in])
+        inputs = [x_in, y_in]
+        h = keras.layers.Concatenate(name=f"{input_name}_and_label")(inputs)
     for i, units in enumerate(hidden_units):
-        h = layers.Dense(units, activation="relu", name=f"decoder_hidden_{i + 1}")(h)
-    logits = layers.Dense(output_dim, name="logits")(h)
-    return keras.Model(inputs if num_classes else z_in, logits, name="decoder")
+        h = keras.layers.Dense(units, activation="relu", name=f"{prefix}_hidden_{i + 1}")(h)
+    return inputs, h
 
 
 def _num_classes(value):
