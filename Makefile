@@ -6,6 +6,9 @@ LAB     ?=
 PROFILE ?= $(or $(LABS_PROFILE),full)
 # seconds a notebook cell may run under nbval (make test)
 CELL_TIMEOUT ?= 900
+# make grade: nbgrader's submitted/{student}/{lab}/{lab}.ipynb tree, and seconds a cell may run when grading
+SUBMISSIONS ?=
+GRADE_CELL_TIMEOUT ?= 900
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 # Offline MNIST: use the shared copy beside the checkout when there is one and LABUTILS_DATA_DIR is unset.
@@ -14,13 +17,15 @@ ifneq ($(SHARED_MNIST),)
 export LABUTILS_DATA_DIR ?= $(abspath $(SHARED_MNIST))
 endif
 
-.PHONY: help install run test unit notebooks lab clean
+.PHONY: help install run test unit notebooks lab release grade clean
 
 help:
 	@echo "make install            create $(VENV) and install the pinned requirements and labutils"
 	@echo "make run [LAB=01] [PROFILE=full|quick]  execute the notebooks, write build/results.md"
 	@echo "make test               unit tests + every notebook under nbval in the quick profile"
 	@echo "make lab                start JupyterLab on notebooks/"
+	@echo "make release [LAB=01]   student versions (nbgrader generate_assignment) into release/"
+	@echo "make grade SUBMISSIONS=dir [LAB=01] [PROFILE=quick]  autograde; grades and feedback in build/grading/"
 	@echo "make clean              remove build/"
 
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -43,6 +48,15 @@ unit: install
 
 lab: install
 	$(VENV)/bin/jupyter lab notebooks
+
+# The nbgrader course directory build/nbgrader/ is assembled from notebooks/ by labutils.grading.
+release: install
+	$(PY) -m labutils.grading release --out release $(if $(LAB),--lab $(LAB))
+
+grade: install
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir  (nbgrader's submitted/{student}/{lab}/{lab}.ipynb)"; exit 2; }
+	LABS_PROFILE=$(PROFILE) $(PY) -m labutils.grading grade "$(SUBMISSIONS)" --cell-timeout $(GRADE_CELL_TIMEOUT) \
+	  $(if $(LAB),--lab $(LAB))
 
 clean:
 	rm -rf build

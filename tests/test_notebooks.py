@@ -76,7 +76,7 @@ def test_keras3_only_and_safe_serialisation(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_nbgrader_exercise_cells(path):
     cells = _cells(path)
-    ids, solutions, tests = [], 0, 0
+    ids, solutions, tests, hidden = [], 0, 0, 0
     for c in cells:
         meta = c.get("metadata", {}).get("nbgrader")
         src = _source(c)
@@ -92,5 +92,12 @@ def test_nbgrader_exercise_cells(path):
             tests += 1
             assert meta.get("points", 0) > 0 and meta.get("locked"), "autograder cells carry points and are locked"
             assert "assert" in src, "an autograder cell must assert something"
+        if "### BEGIN HIDDEN TESTS" in src:
+            assert meta.get("grade") and not meta.get("solution"), "hidden tests belong in graded test cells"
+            assert src.count("### BEGIN HIDDEN TESTS") == src.count("### END HIDDEN TESTS"), path.name
+            body = src.split("### BEGIN HIDDEN TESTS", 1)[1].split("### END HIDDEN TESTS", 1)[0]
+            assert "assert" in body, f"{path.name} {meta['grade_id']}: a hidden test must assert something"
+            hidden += 1
     assert len(ids) == len(set(ids)), f"{path.name}: nbgrader grade_ids must be unique"
-    assert solutions >= 2 and tests >= 2, f"{path.name}: at least two exercises with solution and test cells"
+    assert 2 <= solutions <= 4 and 2 <= tests <= 4, f"{path.name}: 2-4 exercises with solution and test cells"
+    assert hidden >= 1, f"{path.name}: at least one test cell with ### BEGIN HIDDEN TESTS"
