@@ -1,0 +1,108 @@
+"""Labs 03-04's bars are real: untrained or broken models miss them, the quick budget clears the quick bars."""
+import os
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from labutils import autoencoders, checks, data, metrics  # noqa: E402
+
+K = 32
+# the quick profile of notebooks/03_undercomplete_pca.ipynb
+QUICK_03 = dict(n_train=2000, linear_epochs=40, linear_lr=3e-3, over_epochs=5, batch_size=128)
+
+
+@pytest.fixture(scope="module")
+def mnist(mnist_dir):
+    old = os.environ.get("LABUTILS_DATA_DIR")
+    os.environ["LABUTILS_DATA_DIR"] = str(mnist_dir)
+    try:
+        return data.load_mnist(scale=True, flatten=True, n_train=QUICK_03["n_train"], verbose=False)
+    finally:
+        if old is None:
+            del os.environ["LABUTILS_DATA_DIR"]
+        else:
+            os.environ["LABUTILS_DATA_DIR"] = old
+
+
+def _misses(lab, metric, value, profiles=("full", "quick")):
+    for prof in profiles:
+        bars = checks.bars_for(lab, prof)
+        if metric in bars:
+            with pytest.raises(AssertionError, match="misses its bar"):
+                bars[metric].check(metric, value)
+
+
+def _pca_32(x_train, x_test):
+    from sklearn.decomposition import PCA
+
+    pca = PCA(K, random_state=0).fit(x_train)
+    return pca, metrics.reconstruction_mse(x_test, pca.inverse_transform(pca.transform(x_test)))
+
+
+def test_lab03_bars_exist_for_both_profiles():
+    for prof in ("full", "quick"):
+        assert checks.bars_for("03", prof), prof
+        assert checks.bars_for("04", prof), prof
+
+
+def test_untrained_linear_autoencoder_misses_the_pca_bars(mnist):
+    (x_train, _), (x_test, _) = mnist
+    pca, pca_mse = _pca_32(x_train, x_test)
+    keras.utils.set_random_seed(0)
+    ae, _, dec = autoencoders.linear_autoencoder(784, K)
+    ratio = metrics.reconstruction_mse(x_test, ae.predict(x_test, verbose=0)) / pca_mse
+    angle = metrics.principal_angles(dec.get_layer("reconstruction").kernel.numpy(), pca.components_)[0]
+    assert ratio > 2 and angle > 60, (ratio, angle)
+    _misses("03", f"linear AE / PCA test MSE (k={K})", ratio)
+    _misses("03", "largest principal angle AE vs PCA (deg)", angle)
+    # a "nonlinear AE" no better than PCA misses the nonlinear bars
+    for k in (8, 32):
+        _misses("03", f"nonlinear AE / PCA test MSE (k={k})", 1.0)
+
+
+def test_untrained_overcomplete_autoencoder_misses_the_copy_bars(mnist):
+    (_, _), (x_test, _) = mnist
+    keras.utils.set_random_seed(0)
+    over, _, _ = autoencoders.build_autoencoder(784, 1024, activation="linear", output_activation="linear")
+    _misses("03", "overcomplete AE test MSE", metrics.reconstruction_mse(x_test, over.predict(x_test, verbose=0)))
+    # an undercomplete model that copied (gain 1) would miss the undercomplete bar
+    _misses("03", "perturbation gain, undercomplete AE", 1.0)
+
+
+def test_quick_budget_clears_the_quick_bars_of_lab03(mnist):
+    (x_train, _), (x_test, _) = mnist
+    bars = checks.bars_for("03", "quick")
+    _, pca_mse = _pca_32(x_train, x_test)
+    keras.utils.set_random_seed(0)
+    ae, _, _ = autoencoders.linear_autoencoder(784, K)
+    autoencoders.fit_autoencoder(ae, x_train, epochs=QUICK_03["linear_epochs"], learning_rate=QUICK_03["linear_lr"],
+                                 batch_size=QUICK_03["batch_size"], verbose=0)
+    ratio = metrics.reconstruction_mse(x_test, ae.predict(x_test, verbose=0)) / pca_mse
+    bars[f"linear AE / PCA test MSE (k={K})"].check("ratio", ratio)
+    over, _, _ = autoencoders.build_autoencoder(784, 1024, activation="linear", output_activation="linear")
+    autoencoders.fit_autoencoder(over, x_train, epochs=QUICK_03["over_epochs"], batch_size=QUICK_03["batch_size"],
+                                 verbose=0)
+    bars["overcomplete AE test MSE"].check("over", metrics.reconstruction_mse(x_test, over.predict(x_test, verbose=0)))
+    gain = autoencoders.code_sensitivity(over, x_test[:500], sigma=0.05)
+    bars["perturbation gain, overcomplete AE"].check("gain", gain)
+
+
+def test_untrained_and_broken_lab04_models_miss_their_bars(mnist):
+    (x_train, y_train), (x_test, y_test) = mnist
+    keras.utils.set_random_seed(0)
+    _, kl_encoder, _ = autoencoders.build_autoencoder(784, 196, activation="sigmoid", kl_sparsity=(0.05, 1e-3))
+    _, l1_encoder, _ = autoencoders.build_autoencoder(784, 196, activation="relu", unit_norm_decoder=True)
+    kl_mean, kl_share = metrics.activation_stats(kl_encoder.predict(x_test, verbose=0))
+    _misses("04", "near-zero share, sparse KL", kl_share)
+    _misses("04", "mean activation, sparse KL", float(kl_mean.mean()))
+    # why lab 04 sets no bar on the L1 model's share of zeros: an untrained ReLU code is already about half zeros
+    _, relu_share = metrics.activation_stats(l1_encoder.predict(x_test, verbose=0))
+    assert relu_share > 0.3, relu_share
+    # an untrained contractive model is the plain one: ratio 1
+    _misses("04", "Jacobian ratio contractive/plain", 1.0)
+    # a collapsed (constant) code is useless as features
+    constant = autoencoders.logistic_probe(np.zeros((2000, 4)), y_train, np.zeros((len(y_test), 4)), y_test)
+    for name in ("plain", "sparse L1", "sparse KL", "contractive"):
+        _misses("04", f"probe accuracy, {name}", constant["accuracy"])
