@@ -156,6 +156,130 @@ BARS: dict[str, dict[str, dict[str, Bar]]] = {
             "CVAE recognised as requested": at_least(0.25, "quick profile; chance is 0.10"),
         },
     },
+    # >>> lab 03 bars (labs 03-04 owner edits only this block)
+    "03": {
+        "full": {
+            "linear AE / PCA test MSE (k=32)": at_most(1.02, "Baldi & Hornik: a converged linear AE matches PCA; measured "
+                                                    "1.0000–1.0001 over seeds 0-2; an untrained one scores 7.4"),
+            "largest principal angle AE vs PCA (deg)": at_most(15.0, "measured 2.6–3.1 deg over seeds 0-2 (PCA on train "
+                                                            "vs test differs by 37–38 deg); untrained: 90 deg"),
+            "nonlinear AE / PCA test MSE (k=8)": at_most(0.85, "measured 0.677–0.730 over seeds 0-2; 1.0 = no better than PCA"),
+            "nonlinear AE / PCA test MSE (k=32)": at_most(0.85, "measured 0.746–0.798 over seeds 0-2; 1.0 = no better than PCA"),
+            "overcomplete AE test MSE": at_most(0.005, "measured 0.0017 over seeds 0-2; an untrained 784-1024-784 "
+                                                "linear AE scores 0.23"),
+            "perturbation gain, overcomplete AE": at_least(0.6, "a copy passes noise on: measured 0.83–0.84 over seeds 0-2"),
+            "perturbation gain, undercomplete AE": at_most(0.45, "a 32-unit code removes noise: measured 0.29–0.30 over "
+                                                           "seeds 0-2; a copy scores 1"),
+        },
+        "quick": {
+            "linear AE / PCA test MSE (k=32)": at_most(1.10, "quick profile (2,000 images, 40 epochs): measured "
+                                                    "1.0268–1.0349 over seeds 0-2; an untrained one scores 7.4"),
+            "overcomplete AE test MSE": at_most(0.03, "quick profile: measured 0.0162–0.0165 over seeds 0-2; untrained 0.23"),
+            "perturbation gain, overcomplete AE": at_least(0.6, "quick profile: measured 0.91–0.92 over seeds 0-2"),
+            "perturbation gain, undercomplete AE": at_most(0.45, "quick profile: measured 0.21 over seeds 0-2; a copy scores 1"),
+        },
+    },
+    # <<< lab 03 bars
+    # >>> lab 04 bars (labs 03-04 owner edits only this block)
+    "04": {
+        "full": {
+            "near-zero share, sparse KL": at_least(0.3, "measured 0.49–0.51 over seeds 0-2; the plain sigmoid code "
+                                                   "0.13; an untrained sigmoid code about 0"),
+            "mean activation, sparse KL": at_most(0.2, "target rho = 0.05; measured 0.127–0.128 over seeds 0-2; "
+                                                  "an untrained sigmoid code about 0.5"),
+            "Jacobian ratio contractive/plain": at_most(0.5, "lambda = 3e-4: measured 0.22–0.23 over seeds 0-2; "
+                                                        "no penalty gives 1"),
+            "probe accuracy, plain": at_least(0.85, "2,000 training images; measured 0.887–0.897; raw pixels 0.879; "
+                                              "a collapsed code scores about 0.1"),
+            "probe accuracy, sparse L1": at_least(0.85, "measured 0.923–0.933 over seeds 0-2; collapsed code about 0.1"),
+            "probe accuracy, sparse KL": at_least(0.85, "measured 0.924–0.931 over seeds 0-2; collapsed code about 0.1"),
+            "probe accuracy, contractive": at_least(0.85, "measured 0.889–0.904 over seeds 0-2; collapsed code about 0.1"),
+        },
+        "quick": {
+            "mean activation, sparse KL": at_most(0.3, "quick profile: measured 0.162–0.165 over seeds 0-2; untrained about 0.5"),
+            "Jacobian ratio contractive/plain": at_most(0.6, "quick profile: measured 0.33–0.34 over seeds 0-2; no penalty gives 1"),
+            "probe accuracy, sparse KL": at_least(0.8, "quick profile: measured 0.910–0.916 over seeds 0-2; collapsed code about 0.1"),
+            "probe accuracy, contractive": at_least(0.8, "quick profile: measured 0.894–0.910 over seeds 0-2; collapsed code about 0.1"),
+        },
+    },
+    # <<< lab 04 bars
+    # >>> lab 05 bars (labs 05-06 owner edits only this block)
+    "05": {
+        "full": {
+            "gaussian: DAE PSNR (dB)": at_least(18.0, "measured 18.83-18.93 dB over seeds 0-2 (noise factor 0.5, 2,000 "
+                                                "test images); the noisy input scores 9.4, the median filter 14.2, "
+                                                "an untrained DAE about 6"),
+            "gaussian: DAE SSIM": at_least(0.77, "measured 0.803-0.820 over seeds 0-2; the noisy input scores 0.41, "
+                                           "the median filter 0.55"),
+            "gaussian: DAE gain over median (dB)": at_least(4.0, "measured 4.68-4.76 dB over seeds 0-2; doing nothing "
+                                                            "is -4.8 dB"),
+            "masking: DAE PSNR (dB)": at_least(20.5, "measured 21.58-21.77 dB over seeds 0-2 (half the pixels zeroed); "
+                                               "the noisy input scores 12.8, the median filter 11.2"),
+            "masking: DAE SSIM": at_least(0.89, "measured 0.916-0.919 over seeds 0-2; the noisy input scores 0.52, "
+                                          "the median filter 0.24"),
+            "masking: DAE gain over median (dB)": at_least(9.0, "measured 10.41-10.60 dB over seeds 0-2; doing "
+                                                           "nothing is +1.6 dB"),
+        },
+        "quick": {
+            "gaussian: DAE PSNR (dB)": at_least(16.5, "quick profile (2,500 images, 4 epochs): measured 17.41-17.60 dB "
+                                                "over seeds 0-2; the noisy input scores 9.4, the median filter 14.2"),
+            "gaussian: DAE gain over median (dB)": at_least(2.5, "quick profile: measured 3.24-3.44 dB over seeds 0-2; "
+                                                            "doing nothing is -4.8 dB"),
+            "masking: DAE PSNR (dB)": at_least(17.5, "quick profile: measured 18.77-18.91 dB over seeds 0-2; the noisy "
+                                               "input scores 12.8, the median filter 11.2"),
+            "masking: DAE gain over median (dB)": at_least(6.0, "quick profile: measured 7.59-7.75 dB over seeds 0-2; "
+                                                           "doing nothing is +1.6 dB"),
+        },
+    },
+    # <<< lab 05 bars
+    # >>> lab 06 bars (labs 05-06 owner edits only this block)
+    "06": {
+        "full": {
+            "end to end: test BCE": at_most(0.115, "measured 0.109-0.111 over seeds 0-2 (30 epochs); PCA-32 scores 0.118, "
+                                            "the mean image 0.263, an untrained network 0.693"),
+            "tied: test BCE": at_most(0.108, "measured 0.100-0.103 over seeds 0-2; the untied model 0.109-0.111"),
+            "greedy + fine-tuning: test BCE": at_most(0.115, "measured 0.100-0.108 over seeds 0-2; the stack before "
+                                                      "fine-tuning 0.167-0.169"),
+            "conv: test BCE": at_most(0.108, "measured 0.095-0.101 over seeds 0-2 (15 epochs); an untrained one 0.693"),
+            "end to end: 5-NN accuracy": at_least(0.91, "measured 0.932-0.945 over seeds 0-2; an untrained encoder "
+                                                   "scores 0.60-0.65, the stuck 2006-style models 0.80-0.82"),
+            "conv: 5-NN accuracy": at_least(0.93, "measured 0.957-0.961 over seeds 0-2; an untrained conv encoder "
+                                            "scores 0.75-0.78; raw pixels 0.952, PCA-32 0.966"),
+            "tied model reloaded identically": at_least(1.0, "the .keras round trip (safe_mode=True) must give identical "
+                                                        "predictions and keep the tie"),
+        },
+        "quick": {
+            "end to end: test BCE": at_most(0.19, "quick profile (2,000 images, 6 epochs): measured 0.168-0.171 over "
+                                            "seeds 0-2; the mean image scores 0.263, an untrained network 0.693"),
+            "tied: test BCE": at_most(0.18, "quick profile: measured 0.152-0.155 over seeds 0-2"),
+            "end to end: 5-NN accuracy": at_least(0.75, "quick profile: measured 0.811-0.831 over seeds 0-2; an untrained "
+                                                   "encoder scores 0.53-0.58 with 2,000 training codes"),
+            "tied model reloaded identically": at_least(1.0, "the .keras round trip (safe_mode=True) must give identical "
+                                                        "predictions and keep the tie"),
+        },
+    },
+    # <<< lab 06 bars
+    # >>> lab 08 bars (lab 08 owner edits only this block)
+    "08": {
+        "full": {
+            "DCGAN FD / floor": at_most(12.0, "FD of 1,000 samples to test half A over FD(test half B, half A); measured "
+                                        "8.0-10.5 over seeds 0-2 (the developers' target is 10, met by 2 of 3 seeds; "
+                                        "popular recipes reach about 55); noise scores 400-930, real 1s only 140-156"),
+            "DCGAN KL to uniform (nats)": at_most(0.2, "measured 0.026-0.064 over seeds 0-2; all samples one digit gives "
+                                                  "log 10 = 2.30, an even split over 5 digits log 2 = 0.69"),
+            "cGAN FD / floor": at_most(6.0, "measured 3.0-4.2 over seeds 0-2; noise scores 400-930"),
+            "cGAN recognised as requested": at_least(0.75, "measured 0.85-0.88 over seeds 0-2 by the judge (98.3-98.7% "
+                                                     "test accuracy); a generator that ignores the label scores 0.10"),
+        },
+        "quick": {
+            "DCGAN FD / floor": at_most(100.0, "quick profile (3,000 images, 3 epochs, lab 02's quick judge): measured "
+                                         "31-68 over seeds 0-2; noise scores 140-295, real 1s only 143-193"),
+            "DCGAN KL to uniform (nats)": at_most(0.6, "quick profile: measured 0.13-0.33 over seeds 0-2; one digit "
+                                                  "only gives about 2.2"),
+            "cGAN FD / floor": at_most(100.0, "quick profile: measured 28-47 over seeds 0-2; noise scores 140-295"),
+        },
+    },
+    # <<< lab 08 bars
 }
 
 
