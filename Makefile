@@ -41,7 +41,7 @@ run: install
 	$(PY) -m labutils.runner --profile $(PROFILE) $(if $(LAB),--lab $(LAB))
 
 test: install
-	LABS_PROFILE=quick $(PY) -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider
+	LABS_PROFILE=quick $(PY) -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider --durations=25
 
 unit: install
 	$(PY) -m pytest tests -p no:cacheprovider
