@@ -4,6 +4,9 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 LAB     ?=
 PROFILE ?= $(or $(LABS_PROFILE),full)
+# mnist or fashion_mnist (LABS_DATASET for every lab)
+DATASET ?= $(or $(LABS_DATASET),mnist)
+export LABS_DATASET := $(DATASET)
 # seconds a notebook cell may run under nbval (make test)
 CELL_TIMEOUT ?= 900
 # make grade: nbgrader's submitted/{student}/{lab}/{lab}.ipynb tree, and seconds a cell may run when grading
@@ -11,17 +14,18 @@ SUBMISSIONS ?=
 GRADE_CELL_TIMEOUT ?= 900
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
-# Offline MNIST: use the shared copy beside the checkout when there is one and LABUTILS_DATA_DIR is unset.
-SHARED_MNIST := $(wildcard $(CURDIR)/../shared/datasets/mnist)
-ifneq ($(SHARED_MNIST),)
-export LABUTILS_DATA_DIR ?= $(abspath $(SHARED_MNIST))
+# Offline data: use the shared copies beside the checkout (../shared/datasets/mnist, .../fashion-mnist)
+# when they are there and LABUTILS_DATA_DIR is unset; labutils.data looks in the data set's sub-folder.
+SHARED_DATA := $(wildcard $(CURDIR)/../shared/datasets)
+ifneq ($(SHARED_DATA),)
+export LABUTILS_DATA_DIR ?= $(abspath $(SHARED_DATA))
 endif
 
 .PHONY: help install run test unit notebooks lab release grade clean
 
 help:
 	@echo "make install            create $(VENV) and install the pinned requirements and labutils"
-	@echo "make run [LAB=01] [PROFILE=full|quick]  execute the notebooks, write build/results.md"
+	@echo "make run [LAB=01] [PROFILE=full|quick] [DATASET=mnist|fashion_mnist]  execute the notebooks, write build/results.md"
 	@echo "make test               unit tests + every notebook under nbval in the quick profile"
 	@echo "make lab                start JupyterLab on notebooks/"
 	@echo "make release [LAB=01]   student versions (nbgrader generate_assignment) into release/"

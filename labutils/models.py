@@ -4,7 +4,7 @@ Builders return uncompiled Keras 3 functional models whose layers have
 readable names (``encoder``, ``code``, ``decoder``, ``features``, ...), so that
 notebooks can pick parts out with ``model.get_layer(name)``.
 
-Models are cached as ``build/models/<profile>/<name>.keras`` and loaded with
+Models are cached as ``build/models/<data set>/<split>/<profile>/<name>.keras`` and loaded with
 ``safe_mode=True`` (no ``Lambda`` layers anywhere).
 """
 from __future__ import annotations
@@ -21,7 +21,9 @@ __all__ = [
     "cnn_classifier",
     "encoder_classifier",
     "train_classifier",
-    "mnist_classifier",
+    "JUDGE_RECIPE",
+    "judge",
+    "judge_name",
     "mean_image_reconstruction",
     "pca_reconstruction",
     "cache_path",
@@ -269,40 +271,94 @@ def train_classifier(model, x_train, y_train, *, epochs: int, batch_size: int = 
                      validation_data=validation_data, verbose=verbose)
 
 
-def mnist_classifier(x_train, y_train, *, epochs: int, name: str = "mnist_cnn", verbose=0):
-    """The labs' MNIST judge: lab 02's CNN, loaded from the cache or trained and cached.
+#: The judge's one recipe per profile: gradient steps of :func:`train_classifier` over every
+#: training image of the active data set, a fixed seed, and a version that names the cache file.
+JUDGE_RECIPE = {
+    "full": {"steps": 500, "batch_size": 128, "seed": 1234},
+    "quick": {"steps": 200, "batch_size": 128, "seed": 1234},
+}
+JUDGE_VERSION = "cnn3-v1"
+
+
+def judge_name(profile_name: str | None = None) -> str:
+    """The judge's cache name for a profile, e.g. ``"judge-cnn3-v1-500steps-b128-seed1234"``.
+
+    With :func:`cache_path`'s directory (data set, split, profile) it names one
+    recipe on one data set. Raises ValueError for an unknown profile.
+    """
+    prof = profile_name or profile.name()
+    if prof not in JUDGE_RECIPE:
+        raise ValueError(f"profile_name must be one of {sorted(JUDGE_RECIPE)}; got {profile_name!r}.")
+    r = JUDGE_RECIPE[prof]
+    return f"judge-{JUDGE_VERSION}-{r['steps']}steps-b{r['batch_size']}-seed{r['seed']}"
+
+
+def judge(*, reseed: int | None = None, verbose=0):
+    """The labs' judge: one CNN per (data set, split, profile), the same whichever lab trains it.
 
     Generative labs ask a classifier what their samples show (lab 07's
-    conditional VAE, lab 08's GAN metrics). Lab 02 caches its CNN under
-    ``name``; a lab that runs without it trains :func:`cnn_classifier` with
-    :func:`train_classifier` for ``epochs`` and caches it for the next lab.
-    Report the judge's test accuracy beside any number it produces.
+    conditional VAE, lab 08's Frechet distance, class coverage and
+    "recognised as requested"). So that these numbers never depend on which
+    lab ran before, the judge has one fixed recipe (:data:`JUDGE_RECIPE`):
+    :func:`cnn_classifier` trained by :func:`train_classifier` for a fixed
+    number of gradient steps on every training image of the active data set
+    (``LABS_DATASET``), from a fixed seed. The first lab that needs it trains
+    and caches it under :func:`judge_name` (``build/models/<data set>/<split>/
+    <profile>/``); later labs load it with ``safe_mode=True``. Its test
+    accuracy is measured once on the whole test split and kept beside it.
+
+    On return the global random generators are re-seeded with ``reseed``
+    (default :func:`profile.seed`), so whatever the lab does next does not
+    depend on whether the judge was trained now or loaded.
 
     Args:
-        x_train: ``(n, 28, 28, 1)`` float32 in [0, 1] (used only if not cached).
-        y_train: ``(n,)`` integer labels.
-        epochs: training epochs if it has to be trained.
-        name: cache name (``build/models/<profile>/<name>.keras``).
-        verbose: Keras ``fit`` verbosity.
+        reseed: seed for ``keras.utils.set_random_seed`` on return; None
+            means ``profile.seed()``.
+        verbose: Keras ``fit`` verbosity when it has to be trained.
 
     Returns:
-        ``(model, trained)``: the compiled-or-loaded ``keras.Model`` mapping
-        ``(batch, 28, 28, 1)`` to probabilities ``(batch, 10)``, and whether it
-        was trained now (False: loaded from the cache).
+        ``(model, info)``: the ``keras.Model`` mapping ``(batch, 28, 28, 1)``
+        float32 in [0, 1] to class probabilities ``(batch, 10)``, and
+        ``{"name", "dataset", "split", "test_accuracy" (fraction of the whole
+        test split), "trained_now" (bool), "train_seconds"}``.
 
     Raises:
-        ValueError: images not ``(n, 28, 28, 1)`` in [0, 1], or a cached file that cannot be loaded.
+        ValueError: a cached file that cannot be loaded; data errors of
+            :func:`labutils.data.load_dataset`.
     """
+    import json
+    import time
+
+    from . import data
+
+    keras = _keras()
+    if reseed is None:
+        reseed = profile.seed()
+    source = data.find_dataset()
+    name = judge_name()
+    sidecar = cache_path(name).with_suffix(".json")
     model = load_cached(name)
-    if model is not None:
-        return model, False
-    x = _validate.unit_interval(x_train, "x_train")
-    if x.ndim != 4 or x.shape[1:] != (28, 28, 1):
-        raise ValueError(f"x_train must be (n, 28, 28, 1) images; got shape {x.shape}. Use load_mnist(channel_axis=True).")
-    model = cnn_classifier()
-    train_classifier(model, x, y_train, epochs=epochs, verbose=verbose)
-    save_cached(model, name)
-    return model, True
+    trained_now = model is None or not sidecar.is_file()
+    seconds = 0.0
+    if trained_now:
+        recipe = JUDGE_RECIPE[profile.name()]
+        (x_train, y_train), (x_test, y_test) = data.load_dataset(scale=True, channel_axis=True, verbose=False)
+        keras.utils.set_random_seed(recipe["seed"])
+        start = time.perf_counter()
+        model = cnn_classifier()
+        epochs = profile.epochs_for(recipe["steps"], n_train=len(x_train), batch_size=recipe["batch_size"])
+        train_classifier(model, x_train, y_train, epochs=epochs, batch_size=recipe["batch_size"], verbose=verbose)
+        seconds = time.perf_counter() - start
+        probabilities = model.predict(x_test, batch_size=500, verbose=0)
+        accuracy = float(np.mean(np.argmax(probabilities, axis=1) == y_test))
+        save_cached(model, name)
+        sidecar.write_text(json.dumps({"test_accuracy": accuracy, "train_seconds": round(seconds, 1),
+                                       "epochs": epochs, "n_train": int(len(x_train))}) + "\n")
+    saved = json.loads(sidecar.read_text())
+    keras.utils.set_random_seed(reseed)
+    return model, {"name": name, "dataset": source.dataset, "split": source.split,
+                   "test_accuracy": saved["test_accuracy"], "trained_now": trained_now,
+                   "train_seconds": round(seconds, 1)}
 
 
 def mean_image_reconstruction(x_train, n: int) -> np.ndarray:
@@ -357,17 +413,21 @@ def pca_reconstruction(x_train, x_test, n_components: int = 32, seed: int = 0) -
 
 
 def cache_path(name: str) -> Path:
-    """``build/models/<profile>/<name>.keras`` for the active profile.
+    """``build/models/<data set>/<split>/<profile>/<name>.keras`` for the active data and profile.
 
-    Models trained in the quick profile are cached apart from full ones, so a
-    full lab never picks up a one-epoch model.
+    Models are cached per data set (``LABS_DATASET``), split (``standard`` or
+    ``offline-8k``) and profile, so a full lab never picks up a quick model and
+    a Fashion-MNIST lab never an MNIST one.
 
     Raises:
         ValueError: a name that is empty or contains a path separator.
     """
     if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
         raise ValueError(f"cache name must be a plain file name like 'dense_autoencoder'; got {name!r}.")
-    d = paths.build_dir() / "models" / profile.name()
+    from . import data
+
+    source = data.find_dataset()
+    d = paths.build_dir() / "models" / source.dataset / source.split / profile.name()
     d.mkdir(parents=True, exist_ok=True)
     return d / f"{name}.keras"
 

@@ -4,7 +4,9 @@
 * Every test gets its own ``LABUTILS_BUILD_DIR`` (never the checkout's build/)
   and runs without ``LABS_PROFILE``/``LABS_SEED``/``LABUTILS_DATA_DIR`` from the
   caller (``make test`` runs pytest with ``LABS_PROFILE=quick``).
-* ``mnist_dir`` points at the real MNIST test split, or skips.
+* ``mnist_dir`` points at the real MNIST test split and ``fashion_dir`` at the
+  full Fashion-MNIST, or skip; with ``CI=true`` a missing data set fails the
+  test instead, so that CI cannot pass without the data.
 * ``write_idx`` / ``make_mnist_dir`` build tiny synthetic IDX files.
 """
 from __future__ import annotations
@@ -24,21 +26,40 @@ import pytest  # noqa: E402
 MNIST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
 
-def _real_mnist_dir() -> Path | None:
-    """LABUTILS_DATA_DIR if set, else ../shared/datasets/mnist beside the checkout.
+FASHION_FILES = MNIST_FILES + ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")
+SHARED_DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+
+
+def _real_dir(folder: str, files) -> Path | None:
+    """The directory holding a real data set: LABUTILS_DATA_DIR (or its ``folder``
+    sub-folder) if set, else ../shared/datasets/<folder> beside the checkout.
 
     Read once at import time, before the autouse fixture removes the variable.
+    A directory counts when its first test labels are the data set's own.
     """
+    from labutils import data
+
+    info = next(i for i in data.DATASETS.values() if i.folder == folder)
     env = os.environ.get("LABUTILS_DATA_DIR", "").strip()
-    candidates = [Path(env).expanduser()] if env else []
-    candidates.append(Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "mnist")
+    candidates = [Path(env).expanduser() / folder, Path(env).expanduser()] if env else []
+    candidates.append(SHARED_DATASETS / folder)
     for d in candidates:
-        if all((d / f).is_file() for f in MNIST_FILES):
-            return d.resolve()
+        if all((d / f).is_file() for f in files):
+            labels = data.read_idx(d / "t10k-labels-idx1-ubyte.gz", max_items=10)
+            if tuple(int(v) for v in labels) == info.test_signature:
+                return d.resolve()
     return None
 
 
-REAL_MNIST_DIR = _real_mnist_dir()
+REAL_MNIST_DIR = _real_dir("mnist", MNIST_FILES)
+REAL_FASHION_DIR = _real_dir("fashion-mnist", FASHION_FILES)
+
+
+def _missing(what: str):
+    """Skip, or fail under CI=true: CI must not pass without the data."""
+    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+        pytest.fail(f"{what} (CI=true: a test that needs data fails instead of skipping)")
+    pytest.skip(what)
 
 
 def pytest_configure(config):
@@ -52,7 +73,7 @@ def isolated_env(tmp_path_factory, monkeypatch):
     """A fresh build dir per test and no profile/seed/data-dir from the caller."""
     build = tmp_path_factory.mktemp("build")
     monkeypatch.setenv("LABUTILS_BUILD_DIR", str(build))
-    for var in ("LABS_PROFILE", "LABS_SEED", "LABUTILS_DATA_DIR"):
+    for var in ("LABS_PROFILE", "LABS_SEED", "LABUTILS_DATA_DIR", "LABS_DATASET"):
         # setenv first so that monkeypatch always records the variable and restores
         # it at teardown, even when the code under test sets it (runner.run does).
         monkeypatch.setenv(var, "")
@@ -70,11 +91,20 @@ def build_dir(isolated_env) -> Path:
 def mnist_dir() -> Path:
     """Directory with the real MNIST t10k files, or skip the test."""
     if REAL_MNIST_DIR is None:
-        pytest.skip(
+        _missing(
             "real MNIST not found: set LABUTILS_DATA_DIR or put t10k-images-idx3-ubyte.gz and "
             "t10k-labels-idx1-ubyte.gz into ../shared/datasets/mnist beside the checkout"
         )
     return REAL_MNIST_DIR
+
+
+@pytest.fixture(scope="session")
+def fashion_dir() -> Path:
+    """Directory with the real Fashion-MNIST (60,000 + 10,000 IDX files), or skip (fail under CI=true)."""
+    if REAL_FASHION_DIR is None:
+        _missing("real Fashion-MNIST not found: set LABUTILS_DATA_DIR or put its four IDX files into "
+                 "../shared/datasets/fashion-mnist beside the checkout")
+    return REAL_FASHION_DIR
 
 
 # ---------------------------------------------------------------- IDX writing

@@ -127,7 +127,7 @@ def test_every_defined_bar_is_a_bar():
 def test_bars_for_unknown():
     with pytest.raises(KeyError, match=r"no bars for lab '99'; known labs: 01, 02"):
         checks.bars_for("99", "full")
-    with pytest.raises(KeyError, match=r"lab '01' has no bars for profile 'slow'; it has full, quick"):
+    with pytest.raises(KeyError, match=r"lab '01' has no bars for profile 'slow' on mnist; it has full, quick"):
         checks.bars_for("01", "slow")
 
 

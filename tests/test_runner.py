@@ -76,9 +76,9 @@ def test_results_markdown():
     ]
     md = runner.results_markdown(records)
     lines = md.splitlines()
-    assert lines[0] == "| lab | notebook | profile | wall time (s) | status |"
-    assert lines[1] == "|---|---|---|---:|---|"
-    assert lines[2] == "| 01 | 01_ae.ipynb | quick | 12.3 | passed |"
+    assert lines[0] == "| lab | notebook | data set | profile | wall time (s) | status |"
+    assert lines[1] == "|---|---|---|---|---:|---|"
+    assert lines[2] == "| 01 | 01_ae.ipynb |  | quick | 12.3 | passed |"  # no data set recorded
     assert lines[3] == "| 02 | 02_cnn.ipynb | quick | 3.0 | failed |"
     assert lines[4] == "| 03 | 03_x.ipynb | full | 1.0 | no results |"
     assert "### Lab 01: Dense autoencoder (quick profile, 12.3 s)" in lines
@@ -94,7 +94,7 @@ def test_results_markdown():
 
 
 def test_results_markdown_empty():
-    assert runner.results_markdown([]) == "| lab | notebook | profile | wall time (s) | status |\n|---|---|---|---:|---|\n"
+    assert runner.results_markdown([]) == "| lab | notebook | data set | profile | wall time (s) | status |\n|---|---|---|---|---:|---|\n"
 
 
 # ============================================================== executing notebooks
@@ -124,7 +124,7 @@ def test_run_passing_notebook(tmp_path, build_dir, monkeypatch):
     assert saved["profile"] == "quick" and saved["metrics"] == {"x": 1.0}
     assert json.loads((build_dir / "results.json").read_text()) == records
     md = (build_dir / "results.md").read_text()
-    assert "| 99 | 99_tiny.ipynb | quick |" in md and "| x | 1 | >= 0.5 | yes |" in md
+    assert "| 99 | 99_tiny.ipynb | mnist | quick |" in md and "| x | 1 | >= 0.5 | yes |" in md
 
     executed = nbformat.read(build_dir / "notebooks" / "99_tiny.ipynb", as_version=4)
     text = "".join(o.get("text", "") for o in executed.cells[0].outputs)
@@ -166,7 +166,7 @@ def test_main_returns_1_when_a_notebook_reports_nothing(tmp_path, build_dir, mon
     assert (build_dir / "notebooks" / "96_silent.ipynb").is_file()
     out = capsys.readouterr().out
     assert "running 96_silent.ipynb (full profile)" in out
-    assert "| 96 | 96_silent.ipynb | full |" in out and "| no results |" in out
+    assert "| 96 | 96_silent.ipynb | mnist | full |" in out and "| no results |" in out
 
 
 def test_main_and_run_reject_bad_arguments(tmp_path, monkeypatch, capsys):
