@@ -287,6 +287,15 @@ BARS: dict[str, dict[str, dict[str, Bar]]] = {
 
 # The same on Fashion-MNIST (60,000 / 10,000), measured over three seeds.
 FASHION_MNIST_BARS: dict[str, dict[str, dict[str, Bar]]] = {
+    # fashion lab 01
+    # fashion lab 02
+    # fashion lab 03
+    # fashion lab 04
+    # fashion lab 05
+    # fashion lab 06
+    # fashion lab 07
+    # fashion lab 08
+    # fashion lab 09
 }
 
 #: Bars by data set: ``BARS_BY_DATASET[dataset][lab][profile][metric]``.
