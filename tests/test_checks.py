@@ -230,3 +230,44 @@ def test_report_invalid_profile(monkeypatch):
     monkeypatch.setenv("LABS_PROFILE", "turbo")
     with pytest.raises(ValueError, match=r"LABS_PROFILE='turbo' is not a profile"):
         checks.report("13", {"x": 1.0})
+
+
+# ============================================================== bars per data set
+
+def test_bars_for_picks_the_data_set(monkeypatch):
+    assert checks.bars_for("01", "full", "mnist") == checks.BARS["01"]["full"]
+    monkeypatch.setitem(checks.FASHION_MNIST_BARS, "01", {"quick": {"test BCE": checks.below(0.3)}})
+    monkeypatch.setenv("LABS_DATASET", "fashion_mnist")
+    assert checks.bars_for("01", "quick") == {"test BCE": checks.below(0.3)}
+    with pytest.raises(KeyError, match=r"lab '01' has no bars for profile 'full' on fashion_mnist"):
+        checks.bars_for("01", "full")
+
+
+def test_bars_for_unmeasured_data_set_and_bad_arguments(monkeypatch):
+    monkeypatch.delitem(checks.FASHION_MNIST_BARS, "09", raising=False)
+    with pytest.raises(KeyError, match=r"lab '09' has no bars measured on fashion_mnist yet"):
+        checks.bars_for("09", "quick", "fashion_mnist")
+    with pytest.raises(KeyError, match=r"no bars for data set 'cifar10'"):
+        checks.bars_for("01", "quick", "cifar10")
+    with pytest.raises(TypeError, match=r"lab must be a two-digit string"):
+        checks.bars_for(1, "quick")
+
+
+def test_report_records_the_data_set_and_split(build_dir, mnist_dir, monkeypatch, capsys):
+    monkeypatch.setenv("LABUTILS_DATA_DIR", str(mnist_dir))
+    record = checks.report("98", {"x": 1.0}, {"x": checks.at_least(0.5)})
+    assert record["dataset"] == "mnist" and record["split"] == "offline-8k"
+    assert "8,000 / 2,000" in record["data"]
+    saved = json.loads((checks.results_dir() / "98.json").read_text())
+    assert saved["dataset"] == "mnist" and saved["split"] == "offline-8k"
+    assert "measured on the offline" not in capsys.readouterr().out
+
+
+def test_report_on_full_mnist_says_where_its_bars_come_from(build_dir, tmp_path, monkeypatch, capsys):
+    from conftest import make_idx_dir
+
+    make_idx_dir(tmp_path / "full", train=30, test=20)
+    monkeypatch.setenv("LABUTILS_DATA_DIR", str(tmp_path / "full"))
+    record = checks.report("98", {"x": 1.0}, {"x": checks.at_least(0.5)})
+    assert record["split"] == "standard"
+    assert "bars were measured on the offline 8,000 / 2,000 split" in capsys.readouterr().out

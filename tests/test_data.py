@@ -609,3 +609,195 @@ def test_dynamic_binarize_statistics():
     assert out[x > 0.9].mean() > 0.85 and out[x < 0.1].mean() < 0.15
     # 0 and 1 stay 0 and 1
     assert data.dynamic_binarize(np.array([0.0, 1.0] * 50)).tolist() == [0.0, 1.0] * 50
+
+
+# ============================================================== data sets by name
+
+@pytest.mark.parametrize("value, expected", [
+    (None, "mnist"), ("", "mnist"), ("mnist", "mnist"), (" MNIST ", "mnist"),
+    ("fashion_mnist", "fashion_mnist"), ("Fashion-MNIST", "fashion_mnist"),
+])
+def test_dataset_name_from_env(value, expected, monkeypatch):
+    if value is not None:
+        monkeypatch.setenv(data.DATASET_ENV, value)
+    assert data.dataset_name() == expected
+    assert data.dataset_info().name == expected
+
+
+def test_dataset_name_rejects_unknown(monkeypatch):
+    monkeypatch.setenv(data.DATASET_ENV, "cifar10")
+    with pytest.raises(ValueError, match=r"LABS_DATASET='cifar10' is not a data set; expected one of mnist, fashion_mnist"):
+        data.dataset_name()
+    with pytest.raises(ValueError, match=r"LABS_DATASET"):
+        data.load_dataset(verbose=False)
+
+
+def test_dataset_info_and_class_names(monkeypatch):
+    assert data.class_names() == tuple("0123456789")
+    fashion = data.dataset_info("fashion_mnist")
+    assert fashion.title == "Fashion-MNIST" and fashion.folder == "fashion-mnist"
+    assert fashion.class_names[0] == "T-shirt/top" and fashion.class_names[9] == "Ankle boot"
+    assert len(fashion.class_names) == 10 and fashion.class_name(7) == "Sneaker"
+    monkeypatch.setenv(data.DATASET_ENV, "fashion_mnist")
+    assert data.class_names() == fashion.class_names
+    assert data.dataset_info("mnist").item == "digit"
+
+
+@pytest.mark.parametrize("name, exc", [("svhn", ValueError), (3, TypeError), (b"mnist", TypeError)])
+def test_dataset_info_bad_name(name, exc):
+    with pytest.raises(exc, match=r"name"):
+        data.dataset_info(name)
+
+
+@pytest.mark.parametrize("label", [-1, 10, 2.0, True, "3"])
+def test_class_name_bad_label(label):
+    with pytest.raises(ValueError, match=r"label must be an int in 0-9"):
+        data.dataset_info("fashion_mnist").class_name(label)
+
+
+# ============================================================== real Fashion-MNIST
+
+@pytest.fixture(scope="module")
+def real_fashion(fashion_dir):
+    out = {}
+    for key, name in data.IDX_FILES.items():
+        out[key] = data.read_idx(fashion_dir / f"{name}.gz")
+    return out
+
+
+def test_real_fashion_mnist_matches_its_readme(real_fashion):
+    assert real_fashion["train_images"].shape == (60000, 28, 28)
+    assert real_fashion["test_images"].shape == (10000, 28, 28)
+    assert np.bincount(real_fashion["train_labels"], minlength=10).tolist() == [6000] * 10
+    assert np.bincount(real_fashion["test_labels"], minlength=10).tolist() == [1000] * 10
+    assert real_fashion["train_labels"][:10].tolist() == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
+    assert real_fashion["test_labels"][:10].tolist() == [9, 2, 1, 1, 6, 1, 4, 6, 5, 7]
+    assert float(real_fashion["train_images"].mean(dtype=np.float64)) == pytest.approx(72.94, abs=0.005)
+    assert float(real_fashion["test_images"].mean(dtype=np.float64)) == pytest.approx(73.15, abs=0.005)
+
+
+def test_load_dataset_fashion_from_the_shared_parent_dir(fashion_dir, mnist_dir, monkeypatch, capsys):
+    """LABUTILS_DATA_DIR may name the folder that holds mnist/ and fashion-mnist/: each data set is found in its own."""
+    if fashion_dir.parent != mnist_dir.parent or fashion_dir.name != "fashion-mnist" or mnist_dir.name != "mnist":
+        pytest.skip("the two data sets are not side by side as in ../shared/datasets")
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(fashion_dir.parent))
+    monkeypatch.setenv(data.DATASET_ENV, "fashion_mnist")
+    src = data.find_dataset()
+    assert src == data.DataSource("idx", str(fashion_dir), "fashion_mnist")
+    assert src.split == "standard" and not src.offline_split
+    assert src.describe() == f"Fashion-MNIST 60,000 / 10,000 from {fashion_dir}"
+    (x_train, y_train), (x_test, y_test) = data.load_dataset(scale=True, flatten=True, n_test=500)
+    assert x_train.shape == (60000, 784) and x_train.dtype == np.float32 and x_test.shape == (500, 784)
+    assert y_test[:10].tolist() == [9, 2, 1, 1, 6, 1, 4, 6, 5, 7]
+    assert "Fashion-MNIST 60,000 / 10,000" in capsys.readouterr().out
+    mnist_src = data.find_dataset("mnist")
+    assert (mnist_src.kind, mnist_src.path, mnist_src.split) == ("idx-test-only", str(mnist_dir), "offline-8k")
+
+
+def test_a_folder_of_the_other_data_set_is_never_read_as_this_one(fashion_dir, mnist_dir, lookup, monkeypatch):
+    import keras
+
+    def no_network():
+        raise Exception("no network")
+
+    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", no_network)
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(mnist_dir))  # MNIST files, Fashion-MNIST asked for
+    monkeypatch.setenv(data.DATASET_ENV, "fashion_mnist")
+    assert data.find_dataset() == data.DataSource("keras", None, "fashion_mnist")
+    with pytest.raises(data.DatasetNotFoundError) as info:
+        data.load_dataset(verbose=False)
+    assert f"{mnist_dir} holds MNIST, not Fashion-MNIST" in str(info.value)
+    assert "keras.datasets.fashion_mnist.load_data() failed: no network" in str(info.value)
+    # and the other way round
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(fashion_dir))
+    assert data.find_dataset("mnist").kind == "keras"
+    assert data.find_dataset("fashion_mnist").path == str(fashion_dir)
+
+
+def test_keras_fallback_uses_the_data_sets_own_loader(lookup, monkeypatch):
+    import keras
+
+    xtr, ytr = synthetic_mnist(6)
+    xte, yte = synthetic_mnist(4, seed=3)
+    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", lambda: ((xtr, ytr), (xte, yte)))
+    monkeypatch.setenv(data.DATASET_ENV, "fashion_mnist")
+    assert "keras.datasets.fashion_mnist.load_data()" in data.find_dataset().describe()
+    (a, _), (_, d) = data.load_dataset(verbose=False)
+    np.testing.assert_array_equal(a, xtr)
+    np.testing.assert_array_equal(d, yte)
+
+
+# ============================================================== .npz validated like IDX
+
+def _npz(directory, name="mnist.npz", **override):
+    directory.mkdir(parents=True, exist_ok=True)
+    xtr, ytr = synthetic_mnist(12)
+    xte, yte = synthetic_mnist(6, seed=1)
+    arrays = {"x_train": xtr, "y_train": ytr, "x_test": xte, "y_test": yte}
+    arrays.update(override)
+    arrays = {k: v for k, v in arrays.items() if v is not None}
+    np.savez(directory / name, **arrays)
+
+
+@pytest.mark.parametrize("override, pattern", [
+    ({"x_train": synthetic_mnist(12)[0].astype(np.float32) / 255}, r"x_train must be uint8 pixels 0-255.*already scaled"),
+    ({"y_test": np.array([-1, 0, 1, 2, 3, 4], np.int8)}, r"y_test must hold labels 0-9; got values in \[-1, 4\]"),
+    ({"y_train": np.arange(11) % 10}, r"12 train images but 11 labels"),
+    ({"x_test": np.zeros((6, 784), np.uint8)}, r"x_test must have shape \(n, 28, 28\)"),
+    ({"y_train": np.zeros(12, np.float32)}, r"y_train must be one-dimensional integer labels"),
+    ({"y_test": None}, r"must hold exactly the arrays"),
+    ({"extra": np.zeros(3)}, r"must hold exactly the arrays"),
+    ({"x_train": np.zeros((0, 28, 28), np.uint8), "y_train": np.zeros(0, np.uint8)}, r"the train split is empty"),
+])
+def test_npz_is_validated(lookup, override, pattern):
+    _npz(lookup["cwd_data"], **override)
+    with pytest.raises(ValueError, match=pattern):
+        data.load_mnist(verbose=False)
+
+
+def test_npz_with_object_arrays_is_rejected(lookup):
+    d = lookup["cwd_data"]
+    d.mkdir()
+    xtr, ytr = synthetic_mnist(4)
+    np.savez(d / "mnist.npz", x_train=np.array([xtr, "x"], dtype=object), y_train=ytr, x_test=xtr, y_test=ytr)
+    with pytest.raises(ValueError, match=r"object arrays"):
+        data.load_mnist(verbose=False)
+
+
+def test_fashion_npz_is_found_by_its_own_name(lookup, monkeypatch):
+    _npz(lookup["cwd_data"], name="fashion_mnist.npz")
+    monkeypatch.setenv(data.DATASET_ENV, "fashion_mnist")
+    assert data.find_dataset() == data.DataSource("npz", str(lookup["cwd_data"] / "fashion_mnist.npz"), "fashion_mnist")
+    assert data.find_dataset("mnist").kind == "keras"  # a fashion_mnist.npz is not MNIST
+
+
+# ============================================================== bounded decompression
+
+def test_idx_header_promising_too_many_entries_is_rejected_before_reading(tmp_path):
+    path = write_idx(tmp_path / "huge.gz", raw=idx_bytes(np.zeros(4, np.uint8), magic=2049, dims=(10**9,)))
+    with pytest.raises(ValueError, match=r"promises 1,000,000,000 entries"):
+        data.read_idx(path)
+
+
+def test_idx_gzip_bomb_is_not_decompressed_in_full(tmp_path, monkeypatch):
+    """5 labels promised, 50 MB of zeros behind them: rejected after reading 6 bytes of payload."""
+    header = idx_bytes(np.zeros(5, np.uint8), magic=2049, dims=(5,))[:8]
+    path = tmp_path / "bomb.gz"
+    path.write_bytes(gzip.compress(header + bytes(50_000_000), compresslevel=1))
+    reads = []
+    original = gzip.GzipFile.read
+
+    def counting_read(self, size=-1):
+        reads.append(size)
+        return original(self, size)
+
+    monkeypatch.setattr(gzip.GzipFile, "read", counting_read)
+    with pytest.raises(ValueError, match=r"promises \(5,\) = 5 bytes of data, but the file holds more"):
+        data.read_idx(path)
+    assert -1 not in reads and max(reads) <= 6, reads
+
+
+def test_read_idx_max_items_reads_the_head_only(tmp_path):
+    _, y = synthetic_mnist(30)
+    path = write_idx(tmp_path / "labels.gz", y)
+    np.testing.assert_array_equal(data.read_idx(path, max_items=10), y[:10])

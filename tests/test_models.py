@@ -304,10 +304,18 @@ def test_pca_reconstruction_errors(x_train, x_test, k, exc, pattern):
 
 def test_cache_path_under_build_dir(build_dir, monkeypatch):
     path = models.cache_path("dense_autoencoder")
-    assert path == build_dir / "models" / "full" / "dense_autoencoder.keras"
+    # no data on disk: MNIST through keras.datasets, the standard 60,000 / 10,000 split
+    assert path == build_dir / "models" / "mnist" / "standard" / "full" / "dense_autoencoder.keras"
     assert path.parent.is_dir() and not path.exists()
     monkeypatch.setenv("LABS_PROFILE", "quick")
-    assert models.cache_path("ae") == build_dir / "models" / "quick" / "ae.keras"
+    assert models.cache_path("ae") == build_dir / "models" / "mnist" / "standard" / "quick" / "ae.keras"
+    monkeypatch.setenv("LABS_DATASET", "fashion_mnist")
+    assert models.cache_path("ae") == build_dir / "models" / "fashion_mnist" / "standard" / "quick" / "ae.keras"
+
+
+def test_cache_path_offline_split(build_dir, mnist_dir, monkeypatch):
+    monkeypatch.setenv("LABUTILS_DATA_DIR", str(mnist_dir))
+    assert models.cache_path("ae") == build_dir / "models" / "mnist" / "offline-8k" / "full" / "ae.keras"
 
 
 @pytest.mark.parametrize("name", ["", "a/b", "a\\b", ".hidden", "../up", None, 3])
@@ -320,7 +328,7 @@ def test_save_and_load_cached_round_trip(build_dir):
     keras.utils.set_random_seed(0)
     ae, _, _ = models.dense_autoencoder(16, 4, hidden_units=(8,))
     path = models.save_cached(ae, "tiny_ae")
-    assert path == build_dir / "models" / "full" / "tiny_ae.keras" and path.is_file()
+    assert path == build_dir / "models" / "mnist" / "standard" / "full" / "tiny_ae.keras" and path.is_file()
     loaded = models.load_cached("tiny_ae")
     assert loaded is not None and loaded is not ae
     x = np.random.default_rng(0).random((6, 16), dtype=np.float32)
@@ -351,17 +359,73 @@ def test_load_cached_uses_safe_mode(build_dir):
         models.load_cached("with_lambda")
 
 
-def test_mnist_classifier_trains_once_then_loads_the_cache(build_dir):
-    rng = np.random.default_rng(0)
-    x = rng.random((40, 28, 28, 1), dtype=np.float32)
-    y = np.arange(40) % 10
-    model, trained = models.mnist_classifier(x, y, epochs=1, name="judge_test")
-    assert trained and models.cache_path("judge_test").is_file()
-    again, trained_again = models.mnist_classifier(None, None, epochs=1, name="judge_test")
-    assert not trained_again
-    np.testing.assert_allclose(again.predict(x[:4], verbose=0), model.predict(x[:4], verbose=0), rtol=1e-5, atol=1e-6)
+# ============================================================== the judge
+
+@pytest.fixture
+def tiny_judge(build_dir, tmp_path, monkeypatch):
+    """A synthetic data set on disk and a judge recipe of a few steps (the real one takes a minute)."""
+    from conftest import make_npz
+
+    make_npz(tmp_path / "tiny_data", n_train=40, n_test=20)
+    monkeypatch.setenv("LABUTILS_DATA_DIR", str(tmp_path / "tiny_data"))
+    monkeypatch.setattr(models, "JUDGE_RECIPE", {p: {"steps": 3, "batch_size": 20, "seed": 7} for p in ("full", "quick")})
+    return build_dir
 
 
-def test_mnist_classifier_rejects_flat_images(build_dir):
-    with pytest.raises(ValueError, match=r"\(n, 28, 28, 1\)"):
-        models.mnist_classifier(np.zeros((10, 784), np.float32), np.zeros(10, int), epochs=1, name="judge_flat")
+def _judge_scores(samples):
+    model, info = models.judge()
+    return model.predict(samples, verbose=0), info
+
+
+def test_judge_trains_once_then_loads_the_cache(tiny_judge):
+    samples = np.random.default_rng(0).random((5, 28, 28, 1), dtype=np.float32)
+    first, info = _judge_scores(samples)
+    assert info["trained_now"] and info["dataset"] == "mnist" and info["split"] == "standard"
+    assert 0.0 <= info["test_accuracy"] <= 1.0
+    path = models.cache_path(models.judge_name())
+    assert path.is_file() and path.with_suffix(".json").is_file()
+    assert path.parent == tiny_judge / "models" / "mnist" / "standard" / "full"
+    again, info_again = _judge_scores(samples)
+    assert not info_again["trained_now"] and info_again["test_accuracy"] == info["test_accuracy"]
+    np.testing.assert_array_equal(again, first)
+
+
+def test_judge_does_not_depend_on_run_order(tiny_judge, tmp_path, monkeypatch):
+    """Two fresh build directories, two different histories before the judge is first needed
+    (another lab's training, other seeds): identical judge, identical scores."""
+    samples = np.random.default_rng(1).random((8, 28, 28, 1), dtype=np.float32)
+
+    monkeypatch.setenv("LABUTILS_BUILD_DIR", str(tmp_path / "order_a"))
+    keras.utils.set_random_seed(0)  # "lab 07 first": it trains something, then asks for the judge
+    ae, _, _ = models.dense_autoencoder(16, 4)
+    ae.compile(optimizer="adam", loss="mse")
+    ae.fit(np.random.default_rng(2).random((32, 16), dtype=np.float32), np.zeros((32, 16), np.float32),
+           epochs=2, verbose=0)
+    scores_a, info_a = _judge_scores(samples)
+
+    monkeypatch.setenv("LABUTILS_BUILD_DIR", str(tmp_path / "order_b"))
+    keras.utils.set_random_seed(99)  # "lab 08 first", with another seed and nothing trained before
+    np.random.default_rng(3).random(1000)
+    scores_b, info_b = _judge_scores(samples)
+
+    assert info_a["trained_now"] and info_b["trained_now"]
+    assert info_a["test_accuracy"] == info_b["test_accuracy"]
+    np.testing.assert_array_equal(scores_a, scores_b)
+
+
+def test_judge_reseeds_the_lab_whether_trained_or_loaded(tiny_judge):
+    """What a lab does after asking for the judge must not depend on whether it was cached."""
+    models.judge(reseed=5)
+    after_training = np.random.random(3)
+    models.judge(reseed=5)
+    after_loading = np.random.random(3)
+    np.testing.assert_array_equal(after_training, after_loading)
+
+
+def test_judge_cache_is_per_data_set_and_profile(tiny_judge, monkeypatch):
+    full_path = models.cache_path(models.judge_name())
+    monkeypatch.setenv("LABS_PROFILE", "quick")
+    assert models.cache_path(models.judge_name()) != full_path
+    assert "quick" in models.cache_path(models.judge_name()).parts
+    with pytest.raises(ValueError, match=r"profile_name must be one of"):
+        models.judge_name("slow")

@@ -108,3 +108,37 @@ def test_describe_invalid_seed(monkeypatch):
     monkeypatch.setenv("LABS_SEED", "x")
     with pytest.raises(ValueError, match=r"LABS_SEED='x'"):
         profile.describe()
+
+
+# ============================================================== step budgets
+
+@pytest.mark.parametrize("steps, n_train, batch, epochs", [
+    (3200, 8000, 256, 100),    # lab 01 on the offline split: 32 steps per epoch
+    (3200, 60000, 256, 14),    # the same budget on 60,000 images: 235 steps per epoch
+    (320, 2000, 256, 40),      # the quick profile's 2,000 images
+    (10, 60000, 128, 1),       # never fewer than one epoch
+    (63, 8000, 128, 1),
+])
+def test_epochs_for(steps, n_train, batch, epochs):
+    assert profile.epochs_for(steps, n_train=n_train, batch_size=batch) == epochs
+
+
+def test_epochs_for_keeps_the_step_budget_roughly():
+    for n in (2000, 8000, 60000):
+        epochs = profile.epochs_for(5000, n_train=n, batch_size=128)
+        steps = epochs * -(-n // 128)
+        assert abs(steps - 5000) <= -(-n // 128) / 2 + 1
+
+
+@pytest.mark.parametrize("kwargs, exc, pattern", [
+    (dict(steps=0, n_train=10, batch_size=2), ValueError, r"steps must be positive"),
+    (dict(steps=10, n_train=-1, batch_size=2), ValueError, r"n_train must be positive"),
+    (dict(steps=10, n_train=10, batch_size=0), ValueError, r"batch_size must be positive"),
+    (dict(steps=10.0, n_train=10, batch_size=2), TypeError, r"steps must be an int"),
+    (dict(steps=True, n_train=10, batch_size=2), TypeError, r"steps must be an int"),
+    (dict(steps=10, n_train="10", batch_size=2), TypeError, r"n_train must be an int"),
+])
+def test_epochs_for_errors(kwargs, exc, pattern):
+    steps = kwargs.pop("steps")
+    with pytest.raises(exc, match=pattern):
+        profile.epochs_for(steps, **kwargs)
