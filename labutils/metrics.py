@@ -883,7 +883,7 @@ __all__ += ["judge_outputs", "feature_statistics", "frechet_distance", "class_hi
 def judge_outputs(judge, images, *, batch_size: int = 500):
     """Penultimate features and class probabilities of a classifier ("judge") for a batch of images.
 
-    The judge is ``labutils.models.mnist_classifier``'s CNN; its penultimate
+    The judge is the CNN of ``labutils.models.judge()``; its penultimate
     Dense layer is named ``"features"``. Run in inference mode (no dropout,
     no augmentation).
 
