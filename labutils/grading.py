@@ -350,9 +350,18 @@ def grade(submissions_dir, out_dir=None, *, labs=None, cell_timeout: float = 600
     """
     import nbformat
 
-    if not cell_timeout or cell_timeout <= 0:
-        raise ValueError(f"cell_timeout must be a positive number of seconds; got {cell_timeout!r}.")
-    wanted = None if labs is None else {f"{int(str(lab)):02d}" for lab in labs}
+    import math
+
+    if (isinstance(cell_timeout, bool) or not isinstance(cell_timeout, (int, float))
+            or not math.isfinite(cell_timeout) or cell_timeout <= 0):
+        raise ValueError(f"cell_timeout must be a positive, finite number of seconds; got {cell_timeout!r}.")
+    cell_timeout = math.ceil(cell_timeout)  # nbgrader takes whole seconds, and 0 would mean "no limit"
+    if total_timeout is not None and (isinstance(total_timeout, bool) or not isinstance(total_timeout, (int, float))
+                                      or not math.isfinite(total_timeout) or total_timeout <= 0):
+        raise ValueError(f"total_timeout must be a positive, finite number of seconds or None; got {total_timeout!r}.")
+    from .runner import lab_numbers
+
+    wanted = None if labs is None else set(lab_numbers(labs))
     submissions = {k: v for k, v in find_submissions(submissions_dir).items() if wanted is None or k[1][:2] in wanted}
     if not submissions:
         raise ValueError(f"no submissions for lab(s) {sorted(wanted or [])} in {submissions_dir}.")

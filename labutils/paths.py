@@ -25,9 +25,18 @@ def build_dir() -> Path:
 
     Returns:
         ``$LABUTILS_BUILD_DIR`` if set, else ``<checkout>/build``, else ``./build``.
+
+    Raises:
+        ValueError: the directory cannot be created (e.g. ``LABUTILS_BUILD_DIR``
+            names a file or a read-only place); the message names the variable.
     """
     env = os.environ.get(BUILD_DIR_ENV, "").strip()
     root = project_root()
     path = Path(env).expanduser() if env else (root / "build" if root else Path.cwd() / "build")
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        where = f"{BUILD_DIR_ENV}={env!r}" if env else f"the build directory {path}"
+        raise ValueError(f"{where} cannot be used as a directory ({exc.strerror or exc}); point "
+                         f"{BUILD_DIR_ENV} at a writable folder.") from exc
     return path

@@ -24,7 +24,33 @@ from pathlib import Path
 
 from . import checks, paths, profile
 
-__all__ = ["find_notebooks", "run_notebook", "run", "results_markdown", "main"]
+__all__ = ["lab_numbers", "find_notebooks", "run_notebook", "run", "results_markdown", "main"]
+
+
+def lab_numbers(labs) -> list[str]:
+    """Lab numbers as two-digit strings: ``"01"``, ``"1"``, ``1`` or a list of them -> ``["01", ...]``.
+
+    A single string or int is one lab (``"01"`` is lab 1, not labs 0 and 1).
+
+    Raises:
+        TypeError: an item that is not an int or a string (booleans and floats included).
+        ValueError: an item that is not a whole number from 1 to 99.
+    """
+    if isinstance(labs, (str, int)) and not isinstance(labs, bool):
+        labs = [labs]
+    try:
+        items = list(labs)
+    except TypeError:
+        raise TypeError(f"labs must be a lab number or a list of them; got {labs!r} ({type(labs).__name__}).") from None
+    out = []
+    for lab in items:
+        if isinstance(lab, bool) or not isinstance(lab, (int, str)):
+            raise TypeError(f"labs: each lab must be an int or a string like '01'; got {lab!r} ({type(lab).__name__}).")
+        text = str(lab).strip()
+        if not text.isdigit() or not 1 <= int(text) <= 99:
+            raise ValueError(f"labs: each lab must be a number from 1 to 99 such as '01'; got {lab!r}.")
+        out.append(f"{int(text):02d}")
+    return out
 
 
 def find_notebooks(notebooks_dir, labs=None) -> list[Path]:
@@ -47,7 +73,7 @@ def find_notebooks(notebooks_dir, labs=None) -> list[Path]:
     found = sorted(p for p in d.glob("[0-9][0-9]_*.ipynb"))
     if labs is None:
         return found
-    wanted = {f"{int(str(lab)):02d}" for lab in labs}
+    wanted = set(lab_numbers(labs))
     chosen = [p for p in found if p.name[:2] in wanted]
     missing = wanted - {p.name[:2] for p in chosen}
     if missing:

@@ -271,3 +271,10 @@ def test_report_on_full_mnist_says_where_its_bars_come_from(build_dir, tmp_path,
     record = checks.report("98", {"x": 1.0}, {"x": checks.at_least(0.5)})
     assert record["split"] == "standard"
     assert "bars were measured on the offline 8,000 / 2,000 split" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("lab", ["../../x", "1", "001", "0a", 1, None])
+def test_report_rejects_lab_names_outside_the_results_folder(build_dir, lab):
+    with pytest.raises(ValueError, match=r"lab must be a two-digit string"):
+        checks.report(lab, {"x": 1.0})
+    assert not list(build_dir.rglob("*.json"))

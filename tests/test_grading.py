@@ -127,8 +127,13 @@ def test_execute_notebook_runs_to_the_end_with_errors(tmp_path):
 
 def test_grade_rejects_bad_arguments(tmp_path, lab_dir):
     submit(tmp_path, "ada", tiny_lab())
-    with pytest.raises(ValueError, match="cell_timeout must be a positive"):
-        grading.grade(tmp_path, tmp_path / "out", cell_timeout=0, notebooks_dir=lab_dir)
+    for bad in (0, -1, float("nan"), float("inf"), True, "60"):
+        with pytest.raises(ValueError, match="cell_timeout must be a positive, finite number"):
+            grading.grade(tmp_path, tmp_path / "out", cell_timeout=bad, notebooks_dir=lab_dir)
+    with pytest.raises(ValueError, match="total_timeout must be a positive, finite number"):
+        grading.grade(tmp_path, tmp_path / "out", cell_timeout=5, total_timeout=float("nan"), notebooks_dir=lab_dir)
+    with pytest.raises(ValueError, match=r"labs: each lab must be a number from 1 to 99"):
+        grading.grade(tmp_path, tmp_path / "out", labs=["../x"], notebooks_dir=lab_dir)
     with pytest.raises(ValueError, match=r"no submissions for lab\(s\) \['01'\]"):
         grading.grade(tmp_path, tmp_path / "out", labs=["01"], notebooks_dir=lab_dir)
     (tmp_path / "submitted" / "bob" / "90_other").mkdir(parents=True)

@@ -80,7 +80,7 @@ def test_results_markdown():
     assert lines[1] == "|---|---|---|---|---:|---|"
     assert lines[2] == "| 01 | 01_ae.ipynb |  | quick | 12.3 | passed |"  # no data set recorded
     assert lines[3] == "| 02 | 02_cnn.ipynb |  | quick | 3.0 | failed |"
-    assert lines[4] == "| 03 | 03_x.ipynb | full | 1.0 | no results |"
+    assert lines[4] == "| 03 | 03_x.ipynb |  | full | 1.0 | no results |"
     assert "### Lab 01: Dense autoencoder (quick profile, 12.3 s)" in lines
     assert "Data: MNIST test split only" in lines
     assert "| test BCE | 0.09123 | < 0.2 | yes |" in lines
@@ -187,3 +187,33 @@ def test_main_with_no_notebooks_returns_1(tmp_path, build_dir, monkeypatch):
     monkeypatch.setattr(paths, "project_root", lambda: tmp_path)
     assert runner.main([]) == 1
     assert json.loads((build_dir / "results.json").read_text()) == []
+
+
+@pytest.mark.parametrize("labs, expected", [
+    ("01", ["01"]), (1, ["01"]), (["1", 2, " 09 "], ["01", "02", "09"]), (("07",), ["07"]),
+])
+def test_lab_numbers(labs, expected):
+    assert runner.lab_numbers(labs) == expected
+
+
+@pytest.mark.parametrize("labs, exc, pattern", [
+    (True, TypeError, r"labs must be a lab number or a list"),
+    ([True], TypeError, r"each lab must be an int or a string"),
+    ([1.0], TypeError, r"each lab must be an int or a string"),
+    (None, TypeError, r"labs must be a lab number or a list"),
+    (["x1"], ValueError, r"number from 1 to 99"),
+    ([0], ValueError, r"number from 1 to 99"),
+    (["100"], ValueError, r"number from 1 to 99"),
+    (["../01"], ValueError, r"number from 1 to 99"),
+])
+def test_lab_numbers_errors(labs, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        runner.lab_numbers(labs)
+
+
+def test_build_dir_error_names_the_variable(tmp_path, monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("LABUTILS_BUILD_DIR", str(blocker / "build"))
+    with pytest.raises(ValueError, match=r"LABUTILS_BUILD_DIR=.*a_file/build.* cannot be used as a directory"):
+        paths.build_dir()
