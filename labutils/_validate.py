@@ -14,6 +14,9 @@ def as_array(x, name: str) -> np.ndarray:
         raise TypeError(f"{name} must be array-like; got {type(x).__name__}") from exc
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{name} must be a numeric array; got dtype {arr.dtype} ({type(x).__name__}).")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be a real-valued array; got complex dtype {arr.dtype} "
+                        "(an imaginary part would be dropped silently).")
     return arr
 
 

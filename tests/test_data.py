@@ -801,3 +801,17 @@ def test_read_idx_max_items_reads_the_head_only(tmp_path):
     _, y = synthetic_mnist(30)
     path = write_idx(tmp_path / "labels.gz", y)
     np.testing.assert_array_equal(data.read_idx(path, max_items=10), y[:10])
+
+
+# ============================================================== complex input is never silently made real
+
+@pytest.mark.parametrize("call", [
+    lambda z: data.gaussian_noise(z),
+    lambda z: data.binarize(z),
+    lambda z: data.stratified_subset((np.arange(20) % 10).astype(complex), 10),
+    lambda z: data.offline_split((np.arange(20) % 2).astype(complex), test_size=4),
+])
+def test_complex_arrays_are_rejected(call):
+    z = np.full((3, 28, 28), 0.5 + 0.1j)
+    with pytest.raises(TypeError, match=r"must be a real-valued array; got complex"):
+        call(z)
