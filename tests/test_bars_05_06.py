@@ -166,3 +166,78 @@ def test_lab06_quick_budget_clears_the_quick_bars(lab06_data):
             checked += 1
             assert bar.passes(values[name]), f"quick budget misses {name} {bar}: {values[name]:.4g}"
     assert checked >= 3, "the quick bars on the dense models were checked"
+
+
+# ------------------------------------------------------------------ Fashion-MNIST (quick bars)
+
+def _load_fashion(fashion_dir, **kwargs):
+    old = os.environ.get("LABUTILS_DATA_DIR")
+    os.environ["LABUTILS_DATA_DIR"] = str(fashion_dir)
+    try:
+        return data.load_dataset("fashion_mnist", scale=True, verbose=False, **kwargs)
+    finally:
+        if old is None:
+            del os.environ["LABUTILS_DATA_DIR"]
+        else:
+            os.environ["LABUTILS_DATA_DIR"] = old
+
+
+def _fashion_bars(lab):
+    return checks.bars_for(lab, "quick", dataset="fashion_mnist")
+
+
+def test_both_labs_have_fashion_quick_bars_with_reasons():
+    for lab, names in (("05", ("gaussian: DAE PSNR (dB)", "masking: DAE gain over median (dB)")),
+                       ("06", ("end to end: test BCE", "end to end: 5-NN accuracy"))):
+        bars = _fashion_bars(lab)
+        assert set(names) <= set(bars), f"lab {lab}: Fashion-MNIST quick bars missing"
+        assert set(checks.bars_for(lab, "quick")) <= set(bars), "at least the metrics of MNIST's quick bars"
+        assert all(b.why and "provisional" not in b.why for b in bars.values()), "every bar says where it comes from"
+
+
+def test_lab05_fashion_doing_nothing_an_untrained_dae_or_the_median_filter_misses_every_bar(fashion_dir):
+    q = LAB05_QUICK
+    _, (x_test, _) = _load_fashion(fashion_dir, channel_axis=True, n_train=q["n_train"], n_test=q["n_test"])
+    noisy = {k: deep.corrupt(x_test, k, v, seed=q["test_seed"]) for k, v in q["noise"].items()}
+    median_out = {k: deep.median_filter(n, 3) for k, n in noisy.items()}
+    keras.utils.set_random_seed(0)
+    untrained, _, _ = deep.conv_autoencoder(filters=q["filters"])
+    candidates = {"identity": dict(noisy), "untrained": {k: untrained.predict(n, verbose=0) for k, n in noisy.items()},
+                  "median only": dict(median_out)}
+    for label, outputs in candidates.items():
+        values = _lab05_metrics(outputs, x_test, noisy, median_out)
+        for name, bar in _fashion_bars("05").items():
+            assert name in values, f"test does not compute {name}"
+            assert not bar.passes(values[name]), f"{label} passes the Fashion-MNIST bar {name} {bar}: {values[name]:.4g}"
+
+
+def test_lab06_fashion_untrained_or_collapsed_models_miss_the_bars(fashion_dir):
+    (x_train, y_train), (x_test, y_test) = _load_fashion(fashion_dir, flatten=True, n_train=LAB06_QUICK["n_train"],
+                                                         n_test=2000)
+    keras.utils.set_random_seed(0)
+    dense, dense_enc, _ = models.dense_autoencoder(784, 32, hidden_units=(128, 64))
+    tied, tied_enc = deep.tied_dense_autoencoder(784, 32, hidden_units=(128, 64))
+    conv, conv_enc, _ = deep.conv_autoencoder(filters=LAB06_QUICK["conv_filters"], latent_dim=32)
+    values = {}
+    values.update(_lab06_values("end to end", dense, dense_enc, x_train, y_train, x_test, y_test))
+    values.update(_lab06_values("tied", tied, tied_enc, x_train, y_train, x_test, y_test))
+    values.update(_lab06_values("conv", conv, conv_enc, x_train, y_train, x_test, y_test, shape=(-1, 28, 28, 1)))
+    mean_bce = metrics.bce(x_test, np.tile(x_train.mean(0), (len(x_test), 1)))
+    collapsed = metrics.knn_accuracy(np.zeros((len(x_train), 32)), y_train, np.zeros((len(x_test), 32)), y_test, k=5)
+    checked = 0
+    for name, bar in _fashion_bars("06").items():
+        model, _, kind = name.partition(": ")
+        if name == "tied model reloaded identically":
+            assert not bar.passes(0.0)
+            continue
+        if name == "2006: greedy advantage (test BCE)":
+            assert not bar.passes(0.0)
+            continue
+        if kind not in ("test BCE", "5-NN accuracy"):
+            continue
+        family = model if model in ("tied", "conv") else "end to end"  # greedy: the same dense network
+        baseline = ("mean image", mean_bce) if kind == "test BCE" else ("collapsed code", collapsed)
+        for label, value in ((f"untrained {family}", values[f"{family}: {kind}"]), baseline):
+            assert not bar.passes(value), f"{label} passes the Fashion-MNIST bar {name} {bar}: {value:.4g}"
+            checked += 1
+    assert checked >= 6
