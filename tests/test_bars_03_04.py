@@ -6,11 +6,13 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from labutils import autoencoders, checks, data, metrics  # noqa: E402
+from labutils import autoencoders, checks, data, metrics, profile  # noqa: E402
 
 K = 32
-# the quick profile of notebooks/03_undercomplete_pca.ipynb
-QUICK_03 = dict(n_train=2000, linear_epochs=40, linear_lr=3e-3, over_epochs=5, batch_size=128)
+# the quick profile of notebooks/03_undercomplete_pca.ipynb: step budgets, 40 and 5 epochs of 2,000 images
+QUICK_03 = dict(n_train=2000, n_test=2000, linear_steps=640, linear_lr=3e-3, over_steps=80, batch_size=128)
+QUICK_03["linear_epochs"] = profile.epochs_for(QUICK_03["linear_steps"], n_train=2000, batch_size=128)
+QUICK_03["over_epochs"] = profile.epochs_for(QUICK_03["over_steps"], n_train=2000, batch_size=128)
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +28,9 @@ def mnist(mnist_dir):
             os.environ["LABUTILS_DATA_DIR"] = old
 
 
-def _misses(lab, metric, value, profiles=("full", "quick")):
+def _misses(lab, metric, value, profiles=("full", "quick"), dataset="mnist"):
     for prof in profiles:
-        bars = checks.bars_for(lab, prof)
+        bars = checks.bars_for(lab, prof, dataset)
         if metric in bars:
             with pytest.raises(AssertionError, match="misses its bar"):
                 bars[metric].check(metric, value)
@@ -106,3 +108,87 @@ def test_untrained_and_broken_lab04_models_miss_their_bars(mnist):
     constant = autoencoders.logistic_probe(np.zeros((2000, 4)), y_train, np.zeros((len(y_test), 4)), y_test)
     for name in ("plain", "sparse L1", "sparse KL", "contractive"):
         _misses("04", f"probe accuracy, {name}", constant["accuracy"])
+
+
+# ---------------------------------------------------------------- Fashion-MNIST (quick bars only)
+
+def test_quick_budgets_give_todays_epochs_on_the_offline_split():
+    assert (QUICK_03["linear_epochs"], QUICK_03["over_epochs"]) == (40, 5)
+    assert profile.epochs_for(6300, n_train=8000, batch_size=128) == 100   # lab 03, full: linear AE
+    assert profile.epochs_for(1890, n_train=8000, batch_size=128) == 30    # lab 03, full: sweep
+    assert profile.epochs_for(630, n_train=8000, batch_size=128) == 10     # lab 03, full: overcomplete AE
+    assert profile.epochs_for(1260, n_train=8000, batch_size=128) == 20    # lab 04, full
+    assert profile.epochs_for(160, n_train=2000, batch_size=128) == 10     # lab 04, quick
+
+
+@pytest.fixture(scope="module")
+def fashion(fashion_dir):
+    old = os.environ.get("LABUTILS_DATA_DIR")
+    os.environ["LABUTILS_DATA_DIR"] = str(fashion_dir)
+    try:
+        return data.load_dataset("fashion_mnist", scale=True, flatten=True, n_train=QUICK_03["n_train"],
+                                 n_test=QUICK_03["n_test"], verbose=False)
+    finally:
+        if old is None:
+            del os.environ["LABUTILS_DATA_DIR"]
+        else:
+            os.environ["LABUTILS_DATA_DIR"] = old
+
+
+def _fashion_misses(lab, metric, value):
+    _misses(lab, metric, value, profiles=("quick",), dataset="fashion_mnist")
+
+
+def test_fashion_quick_bars_exist_with_mnists_metric_names():
+    for lab in ("03", "04"):
+        fashion_bars = checks.bars_for(lab, "quick", "fashion_mnist")
+        assert set(checks.bars_for(lab, "quick", "mnist")) <= set(fashion_bars), lab
+        assert all("measured" in bar.why for bar in fashion_bars.values()), lab
+
+
+def test_fashion_untrained_and_baseline_models_miss_the_lab03_bars(fashion):
+    (x_train, _), (x_test, _) = fashion
+    pca, pca_mse = _pca_32(x_train, x_test)
+    keras.utils.set_random_seed(0)
+    ae, _, _ = autoencoders.linear_autoencoder(784, K)
+    ratio = metrics.reconstruction_mse(x_test, ae.predict(x_test, verbose=0)) / pca_mse
+    assert ratio > 5, ratio
+    _fashion_misses("03", f"linear AE / PCA test MSE (k={K})", ratio)
+    # the overcomplete AE's error bar: an untrained one and the mean image miss it
+    over, _, _ = autoencoders.build_autoencoder(784, 1024, activation="linear", output_activation="linear")
+    _fashion_misses("03", "overcomplete AE test MSE", metrics.reconstruction_mse(x_test, over.predict(x_test, verbose=0)))
+    mean_image = np.broadcast_to(x_train.mean(axis=0), x_test.shape)
+    _fashion_misses("03", "overcomplete AE test MSE", metrics.reconstruction_mse(x_test, mean_image))
+    # gains: a projection onto PCA's 32-dimensional subspace removes most of a perturbation (about sqrt(32/784)),
+    # a copy passes it all on, and so does the untrained overcomplete AE
+    x, eps = x_test[:500], 0.05 * np.random.default_rng(0).standard_normal((500, 784)).astype(np.float32)
+    project = lambda v: pca.inverse_transform(pca.transform(v))  # noqa: E731
+    pca_gain = metrics.sensitivity_ratio(project(x), project(x + eps), eps)
+    assert pca_gain < 0.3, pca_gain
+    _fashion_misses("03", "perturbation gain, overcomplete AE", pca_gain)
+    untrained_gain = autoencoders.code_sensitivity(over, x, sigma=0.05)
+    assert untrained_gain > 0.9, untrained_gain
+    _fashion_misses("03", "perturbation gain, undercomplete AE", untrained_gain)
+    _fashion_misses("03", "perturbation gain, undercomplete AE", 1.0)
+
+
+def test_fashion_untrained_and_collapsed_lab04_models_miss_their_bars(fashion):
+    (x_train, y_train), (x_test, y_test) = fashion
+    keras.utils.set_random_seed(0)
+    _, kl_encoder, _ = autoencoders.build_autoencoder(784, 196, activation="sigmoid", kl_sparsity=(0.05, 1e-3))
+    kl_mean, kl_share = metrics.activation_stats(kl_encoder.predict(x_test, verbose=0))
+    _fashion_misses("04", "mean activation, sparse KL", float(kl_mean.mean()))
+    bars = checks.bars_for("04", "quick", "fashion_mnist")
+    if "near-zero share, sparse KL" in bars:
+        _fashion_misses("04", "near-zero share, sparse KL", kl_share)
+    # an untrained contractive model is the plain one: ratio 1
+    _fashion_misses("04", "Jacobian ratio contractive/plain", 1.0)
+    # a collapsed (constant) code is useless as features
+    constant = autoencoders.logistic_probe(np.zeros((len(y_train), 4)), y_train, np.zeros((len(y_test), 4)), y_test)
+    for name in ("sparse KL", "contractive"):
+        _fashion_misses("04", f"probe accuracy, {name}", constant["accuracy"])
+    # why the probe bars are only a floor against a collapsed code on Fashion-MNIST: an untrained sigmoid code of
+    # 196 units already scores about 0.78-0.80 with 2,000 training images, close to raw pixels (0.80)
+    untrained = autoencoders.logistic_probe(kl_encoder.predict(x_train, verbose=0), y_train,
+                                            kl_encoder.predict(x_test, verbose=0), y_test, max_iter=2000)
+    assert 0.7 < untrained["accuracy"] < 0.85, untrained
