@@ -86,6 +86,57 @@ def test_lab02_bars_fail_untrained_and_default_adadelta(mnist):
     assert checks.bars_for("02", "quick")["CNN accuracy (raw images)"].passes(adam), adam
 
 
+@pytest.fixture(scope="module")
+def fashion_quick(fashion_dir):
+    """Fashion-MNIST at the quick profile's size: the first 2,000 training and 2,000 test images."""
+    old = os.environ.get("LABUTILS_DATA_DIR")
+    os.environ["LABUTILS_DATA_DIR"] = str(fashion_dir)
+    try:
+        return data.load_dataset("fashion_mnist", scale=True, channel_axis=True, n_train=2000, n_test=2000,
+                                 verbose=False)
+    finally:
+        if old is None:
+            del os.environ["LABUTILS_DATA_DIR"]
+        else:
+            os.environ["LABUTILS_DATA_DIR"] = old
+
+
+def _missed_fashion(lab, metric, value):
+    """Assert that `value` misses lab's Fashion-MNIST quick bar on `metric`."""
+    bar = checks.bars_for(lab, "quick", "fashion_mnist")[metric]
+    with pytest.raises(AssertionError, match="misses its bar"):
+        bar.check(metric, value)
+
+
+def test_lab01_fashion_bar_fails_untrained_default_adadelta_and_mean_image(fashion_quick):
+    import keras
+
+    (x_train, _), (x_test, _) = fashion_quick
+    x_train, x_test = x_train.reshape(-1, 784), x_test.reshape(-1, 784)
+    untrained = _dense_ae_bce(x_train, x_test, None, 0)
+    adadelta = _dense_ae_bce(x_train, x_test, keras.optimizers.Adadelta(), 5)
+    mean_image = metrics.bce(x_test, models.mean_image_reconstruction(x_train, len(x_test)))
+    assert untrained > 0.6 and adadelta > 0.6, (untrained, adadelta)
+    for value in (untrained, adadelta, mean_image):
+        _missed_fashion("01", "test BCE", value)
+    # Lab 01's quick recipe (Adam, 320 steps) clears it: the bar separates a trained model from these.
+    adam = _dense_ae_bce(x_train, x_test, keras.optimizers.Adam(), 40)
+    assert checks.bars_for("01", "quick", "fashion_mnist")["test BCE"].passes(adam), adam
+
+
+def test_lab02_fashion_bar_fails_untrained_and_default_adadelta(fashion_quick):
+    import keras
+
+    (x_train, y_train), (x_test, y_test) = fashion_quick
+    untrained = _cnn_accuracy(x_train, y_train, x_test, y_test, None, 0)
+    adadelta = _cnn_accuracy(x_train, y_train, x_test, y_test, keras.optimizers.Adadelta(), 4)
+    assert untrained < 0.3, untrained
+    _missed_fashion("02", "CNN accuracy (raw images)", untrained)
+    _missed_fashion("02", "CNN accuracy (raw images)", adadelta)
+    adam = _cnn_accuracy(x_train, y_train, x_test, y_test, keras.optimizers.Adam(), 4)  # lab 02 quick: 64 steps
+    assert checks.bars_for("02", "quick", "fashion_mnist")["CNN accuracy (raw images)"].passes(adam), adam
+
+
 def test_every_lab_bar_has_a_reason_and_every_profile():
     for lab, per_profile in checks.BARS.items():
         assert set(per_profile) == set(PROFILES), f"lab {lab} needs bars for {PROFILES}"
