@@ -106,3 +106,92 @@ def test_real_images_clear_the_quality_bars(judged):
         bars = checks.bars_for("08", prof)
         bars[FD].check(FD, ratio)
         bars[KL].check(KL, kl)
+
+
+# ------------------------------------------------------------------ Fashion-MNIST (quick bars)
+
+def _fashion_bars():
+    return checks.bars_for("08", "quick", dataset="fashion_mnist")
+
+
+def _fashion_misses(metric, value):
+    bar = _fashion_bars()[metric]
+    with pytest.raises(AssertionError, match="misses its bar"):
+        bar.check(metric, value)
+
+
+def test_lab08_has_fashion_quick_bars_with_reasons():
+    bars = _fashion_bars()
+    assert set(checks.bars_for("08", "quick")) <= set(bars), "at least the metrics of MNIST's quick bars"
+    assert all(b.why and "provisional" not in b.why for b in bars.values()), "every bar says where it comes from"
+    assert bars[FD].op == "<=" and bars[KL].op == "<=" and bars[CGAN_FD].op == "<="
+
+
+@pytest.fixture(scope="module")
+def fashion_judged(fashion_dir):
+    """As ``judged``, on Fashion-MNIST: a small CNN judge trained in seconds on 3,000 training images, the
+    notebook's test halves A and B of the first 2,000 test images (the quick profile's test set)."""
+    import keras
+
+    from labutils import data, models
+
+    old = os.environ.get("LABUTILS_DATA_DIR")
+    os.environ["LABUTILS_DATA_DIR"] = str(fashion_dir)
+    try:
+        (x_train, y_train), (x_test, _) = data.load_dataset("fashion_mnist", scale=True, channel_axis=True,
+                                                            n_train=3000, n_test=2000, verbose=False)
+    finally:
+        if old is None:
+            del os.environ["LABUTILS_DATA_DIR"]
+        else:
+            os.environ["LABUTILS_DATA_DIR"] = old
+    keras.utils.set_random_seed(0)
+    judge = models.cnn_classifier(filters=(16, 32), dense_units=64, augment=False)
+    models.train_classifier(judge, x_train, y_train, epochs=2, batch_size=32, learning_rate=3e-3, verbose=0)
+    order = np.random.default_rng(2008).permutation(len(x_test))  # the notebook's split
+    half_a, half_b = x_test[order[:1000]], x_test[order[1000:2000]]
+    stats_a = metrics.feature_statistics(metrics.judge_outputs(judge, half_a)[0])
+    floor = metrics.frechet_distance(*metrics.feature_statistics(metrics.judge_outputs(judge, half_b)[0]), *stats_a)
+
+    def quality(images):
+        f, p = metrics.judge_outputs(judge, images)
+        ratio = metrics.frechet_distance(*metrics.feature_statistics(f), *stats_a) / floor
+        return ratio, metrics.kl_to_uniform(metrics.class_histogram(p)), p
+
+    return quality, x_train, y_train, half_b
+
+
+def test_fashion_noise_and_untrained_generators_miss_the_fd_bars(fashion_judged):
+    quality = fashion_judged[0]
+    noise = np.random.default_rng(0).random((1000, 28, 28, 1)).astype(np.float32)
+    ratio, _, _ = quality(noise)
+    _fashion_misses(FD, ratio)
+    _fashion_misses(CGAN_FD, ratio)
+    ratio, _, _ = quality(gan.build_gan(64, seed=0).generate(1000, seed=0))
+    _fashion_misses(FD, ratio)
+    _fashion_misses(CGAN_FD, ratio)
+
+
+def test_fashion_single_class_generator_misses_the_fd_and_coverage_bars(fashion_judged):
+    quality, x_train, y_train, _ = fashion_judged
+    for k in (1, 7):  # trousers, sneakers: perfect images, one class (mode collapse)
+        ratio, kl, _ = quality(x_train[y_train == k][:1000])
+        _fashion_misses(FD, ratio)
+        _fashion_misses(KL, kl)
+
+
+def test_fashion_real_images_clear_the_quality_bars(fashion_judged):
+    """A generator as good as the data (real training images) passes: the bars are reachable."""
+    quality, x_train, _, _ = fashion_judged
+    ratio, kl, _ = quality(x_train[:1000])
+    bars = _fashion_bars()
+    bars[FD].check(FD, ratio)
+    bars[KL].check(KL, kl)
+    bars[CGAN_FD].check(CGAN_FD, ratio)
+
+
+def test_fashion_cgan_that_ignores_its_label_misses_the_recognition_bar(fashion_judged):
+    quality, x_train, _, _ = fashion_judged
+    asked = np.repeat(np.arange(10), 100)
+    _, _, p = quality(x_train[:1000])  # good images, but not the classes asked for
+    _fashion_misses(RECOGNISED, float(np.mean(p.argmax(axis=1) == asked)))
