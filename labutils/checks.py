@@ -21,7 +21,7 @@ import numpy as np
 
 from . import paths, profile
 
-__all__ = ["Bar", "at_most", "at_least", "below", "above", "BARS", "FASHION_MNIST_BARS", "BARS_BY_DATASET", "bars_for", "report", "results_dir"]
+__all__ = ["Bar", "at_most", "at_least", "below", "above", "BARS", "FASHION_MNIST_BARS", "BARS_BY_DATASET", "Unmeasured", "bars_for", "report", "results_dir"]
 
 _OPS = {
     "<=": (lambda v, t: v <= t, "at most"),
@@ -376,6 +376,19 @@ FASHION_MNIST_BARS: dict[str, dict[str, dict[str, Bar]]] = {
     }},
 }
 
+class Unmeasured(dict):
+    """No bars: none have been measured for this lab, data set and profile yet.
+
+    :func:`bars_for` returns it (an empty mapping) instead of failing, so that
+    the lab still trains, measures and shows its results table;
+    :func:`report` then saves the record and fails with ``reason``.
+    """
+
+    def __init__(self, reason: str):
+        super().__init__()
+        self.reason = reason
+
+
 #: Bars by data set: ``BARS_BY_DATASET[dataset][lab][profile][metric]``.
 BARS_BY_DATASET = {"mnist": BARS, "fashion_mnist": FASHION_MNIST_BARS}
 
@@ -391,12 +404,13 @@ def bars_for(lab: str, profile_name: str | None = None, dataset: str | None = No
             also hold for full MNIST.
 
     Returns:
-        ``{metric name: Bar}`` (a copy).
+        ``{metric name: Bar}`` (a copy), or an empty :class:`Unmeasured` when
+        the lab has bars, but none measured on this data set and profile yet
+        (:func:`report` then shows the results and fails with that reason).
 
     Raises:
         TypeError: ``lab`` is not a string.
-        KeyError: unknown lab, profile or data set, or no bars measured for
-            this combination, with the known ones in the message.
+        KeyError: unknown lab, profile or data set, with the known ones in the message.
     """
     if not isinstance(lab, str):
         raise TypeError(f"lab must be a two-digit string like '01'; got {lab!r} ({type(lab).__name__}).")
@@ -407,14 +421,15 @@ def bars_for(lab: str, profile_name: str | None = None, dataset: str | None = No
         dataset = data.dataset_name()
     if dataset not in BARS_BY_DATASET:
         raise KeyError(f"no bars for data set {dataset!r}; known: {', '.join(BARS_BY_DATASET)}.")
+    if prof not in profile.PROFILES:
+        raise KeyError(f"no bars for profile {prof!r}; profiles are {', '.join(profile.PROFILES)}.")
     table = BARS_BY_DATASET[dataset]
-    if lab not in table:
-        known = sorted(set(BARS) | set(FASHION_MNIST_BARS))
-        if lab in known:
-            raise KeyError(f"lab {lab!r} has no bars measured on {dataset} yet.")
+    known = sorted(set(BARS) | set(FASHION_MNIST_BARS))
+    if lab not in known:
         raise KeyError(f"no bars for lab {lab!r}; known labs: {', '.join(known)}.")
-    if prof not in table[lab]:
-        raise KeyError(f"lab {lab!r} has no bars for profile {prof!r} on {dataset}; it has {', '.join(table[lab])}.")
+    if lab not in table or prof not in table[lab]:
+        return Unmeasured(f"lab {lab} has no bars for the {prof} profile on {dataset} yet: its numbers above are "
+                          "measurements without a verdict (the bars are set from three seeds of them).")
     return dict(table[lab][prof])
 
 
@@ -461,6 +476,7 @@ def report(lab: str, metrics: dict, bars: dict | None = None, *, title: str = ""
 
     if not isinstance(lab, str) or not re.fullmatch(r"\d\d", lab):
         raise ValueError(f"lab must be a two-digit string like '01' (it names build/results/<lab>.json); got {lab!r}.")
+    unmeasured = bars.reason if isinstance(bars, Unmeasured) else None
     bars = dict(bars or {})
     clean = {}
     for name, value in metrics.items():
@@ -489,7 +505,7 @@ def report(lab: str, metrics: dict, bars: dict | None = None, *, title: str = ""
         "data": data,
         "metrics": clean,
         "bars": {n: {"bar": str(b), "passed": verdicts[n]} for n, b in bars.items()},
-        "passed": all(verdicts.values()),
+        "passed": all(verdicts.values()) and not unmeasured,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     width = max([len(n) for n in clean] + [6])
@@ -507,7 +523,7 @@ def report(lab: str, metrics: dict, bars: dict | None = None, *, title: str = ""
     print("\n".join(lines))
     if write:
         (results_dir() / f"{lab}.json").write_text(json.dumps(record, indent=2) + "\n")
-    failures = []
+    failures = [unmeasured] if unmeasured else []
     for n, b in bars.items():
         try:
             b.check(n, clean[n])

@@ -16,6 +16,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import contextlib  # noqa: E402
 import gzip  # noqa: E402
 import struct  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -164,3 +165,20 @@ def make_npz(directory: Path, n_train: int = 12, n_test: int = 6, seed: int = 5)
     arrays = {"x_train": xtr, "y_train": ytr, "x_test": xte, "y_test": yte}
     np.savez(directory / "mnist.npz", **arrays)
     return arrays
+
+
+@contextlib.contextmanager
+def data_dir(directory):
+    """Point LABUTILS_DATA_DIR at ``directory`` for the ``with`` block, then restore it.
+
+    For module-scoped fixtures, which cannot use ``monkeypatch``.
+    """
+    old = os.environ.get("LABUTILS_DATA_DIR")
+    os.environ["LABUTILS_DATA_DIR"] = str(directory)
+    try:
+        yield Path(directory)
+    finally:
+        if old is None:
+            del os.environ["LABUTILS_DATA_DIR"]
+        else:
+            os.environ["LABUTILS_DATA_DIR"] = old

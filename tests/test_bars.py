@@ -1,8 +1,8 @@
 """The labs' quality bars are real: an untrained model and the Keras 3
 default-Adadelta recipe of the classic course code both fail them."""
-import os
 
 import pytest
+from conftest import data_dir
 
 from labutils import checks, data, metrics, models
 
@@ -12,15 +12,8 @@ PROFILES = ("full", "quick")
 @pytest.fixture(scope="module")
 def mnist(mnist_dir):
     """The quick profile's data: 2,000 training images of the offline split, all 2,000 test images."""
-    old = os.environ.get("LABUTILS_DATA_DIR")
-    os.environ["LABUTILS_DATA_DIR"] = str(mnist_dir)
-    try:
+    with data_dir(mnist_dir):
         return data.load_mnist(scale=True, channel_axis=True, n_train=2000, verbose=False)
-    finally:
-        if old is None:
-            del os.environ["LABUTILS_DATA_DIR"]
-        else:
-            os.environ["LABUTILS_DATA_DIR"] = old
 
 
 def _missed(lab, metric, value):
@@ -89,16 +82,9 @@ def test_lab02_bars_fail_untrained_and_default_adadelta(mnist):
 @pytest.fixture(scope="module")
 def fashion_quick(fashion_dir):
     """Fashion-MNIST at the quick profile's size: the first 2,000 training and 2,000 test images."""
-    old = os.environ.get("LABUTILS_DATA_DIR")
-    os.environ["LABUTILS_DATA_DIR"] = str(fashion_dir)
-    try:
+    with data_dir(fashion_dir):
         return data.load_dataset("fashion_mnist", scale=True, channel_axis=True, n_train=2000, n_test=2000,
                                  verbose=False)
-    finally:
-        if old is None:
-            del os.environ["LABUTILS_DATA_DIR"]
-        else:
-            os.environ["LABUTILS_DATA_DIR"] = old
 
 
 def _missed_fashion(lab, metric, value):

@@ -1,8 +1,8 @@
 """Labs 03-04's bars are real: untrained or broken models miss them, the quick budget clears the quick bars."""
-import os
 
 import numpy as np
 import pytest
+from conftest import data_dir
 
 keras = pytest.importorskip("keras")
 
@@ -17,15 +17,8 @@ QUICK_03["over_epochs"] = profile.epochs_for(QUICK_03["over_steps"], n_train=200
 
 @pytest.fixture(scope="module")
 def mnist(mnist_dir):
-    old = os.environ.get("LABUTILS_DATA_DIR")
-    os.environ["LABUTILS_DATA_DIR"] = str(mnist_dir)
-    try:
+    with data_dir(mnist_dir):
         return data.load_mnist(scale=True, flatten=True, n_train=QUICK_03["n_train"], verbose=False)
-    finally:
-        if old is None:
-            del os.environ["LABUTILS_DATA_DIR"]
-        else:
-            os.environ["LABUTILS_DATA_DIR"] = old
 
 
 def _misses(lab, metric, value, profiles=("full", "quick"), dataset="mnist"):
@@ -123,16 +116,9 @@ def test_quick_budgets_give_todays_epochs_on_the_offline_split():
 
 @pytest.fixture(scope="module")
 def fashion(fashion_dir):
-    old = os.environ.get("LABUTILS_DATA_DIR")
-    os.environ["LABUTILS_DATA_DIR"] = str(fashion_dir)
-    try:
+    with data_dir(fashion_dir):
         return data.load_dataset("fashion_mnist", scale=True, flatten=True, n_train=QUICK_03["n_train"],
                                  n_test=QUICK_03["n_test"], verbose=False)
-    finally:
-        if old is None:
-            del os.environ["LABUTILS_DATA_DIR"]
-        else:
-            os.environ["LABUTILS_DATA_DIR"] = old
 
 
 def _fashion_misses(lab, metric, value):

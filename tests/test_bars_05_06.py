@@ -4,10 +4,10 @@ A model that does nothing (the identity, which returns the noisy input), an untr
 miss every bar of both profiles; networks trained with the quick profile's budget clear the quick bars. The
 settings mirror the notebooks' quick profile.
 """
-import os
 
 import numpy as np
 import pytest
+from conftest import data_dir
 
 from labutils import checks, data, metrics
 
@@ -21,15 +21,8 @@ LAB06_QUICK = dict(n_train=2000, batch_size=32, learning_rate=1e-3, epochs=6, co
 
 
 def _load(mnist_dir, **kwargs):
-    old = os.environ.get("LABUTILS_DATA_DIR")
-    os.environ["LABUTILS_DATA_DIR"] = str(mnist_dir)
-    try:
+    with data_dir(mnist_dir):
         return data.load_mnist(scale=True, verbose=False, **kwargs)
-    finally:
-        if old is None:
-            del os.environ["LABUTILS_DATA_DIR"]
-        else:
-            os.environ["LABUTILS_DATA_DIR"] = old
 
 
 def _all_bars(lab):
@@ -171,15 +164,8 @@ def test_lab06_quick_budget_clears_the_quick_bars(lab06_data):
 # ------------------------------------------------------------------ Fashion-MNIST (quick bars)
 
 def _load_fashion(fashion_dir, **kwargs):
-    old = os.environ.get("LABUTILS_DATA_DIR")
-    os.environ["LABUTILS_DATA_DIR"] = str(fashion_dir)
-    try:
+    with data_dir(fashion_dir):
         return data.load_dataset("fashion_mnist", scale=True, verbose=False, **kwargs)
-    finally:
-        if old is None:
-            del os.environ["LABUTILS_DATA_DIR"]
-        else:
-            os.environ["LABUTILS_DATA_DIR"] = old
 
 
 def _fashion_bars(lab):

@@ -2,10 +2,10 @@
 profiles, a cGAN that ignores its label misses the recognition bar, and real images (a generator as good as
 the data) clear the quality bars. The measurement follows the notebook: FD / floor with 1,000 images against
 test half A, the floor with test half B; a small judge trained in seconds stands in for lab 02's CNN."""
-import os
 
 import numpy as np
 import pytest
+from conftest import data_dir
 
 from labutils import checks, gan, metrics
 
@@ -34,15 +34,8 @@ def judged(mnist_dir):
 
     from labutils import data, models
 
-    old = os.environ.get("LABUTILS_DATA_DIR")
-    os.environ["LABUTILS_DATA_DIR"] = str(mnist_dir)
-    try:
+    with data_dir(mnist_dir):
         (x_train, y_train), (x_test, _) = data.load_mnist(scale=True, channel_axis=True, n_train=3000, verbose=False)
-    finally:
-        if old is None:
-            del os.environ["LABUTILS_DATA_DIR"]
-        else:
-            os.environ["LABUTILS_DATA_DIR"] = old
     keras.utils.set_random_seed(0)
     judge = models.cnn_classifier(filters=(16, 32), dense_units=64, augment=False)
     models.train_classifier(judge, x_train, y_train, epochs=2, batch_size=32, learning_rate=3e-3, verbose=0)
@@ -135,16 +128,9 @@ def fashion_judged(fashion_dir):
 
     from labutils import data, models
 
-    old = os.environ.get("LABUTILS_DATA_DIR")
-    os.environ["LABUTILS_DATA_DIR"] = str(fashion_dir)
-    try:
+    with data_dir(fashion_dir):
         (x_train, y_train), (x_test, _) = data.load_dataset("fashion_mnist", scale=True, channel_axis=True,
                                                             n_train=3000, n_test=2000, verbose=False)
-    finally:
-        if old is None:
-            del os.environ["LABUTILS_DATA_DIR"]
-        else:
-            os.environ["LABUTILS_DATA_DIR"] = old
     keras.utils.set_random_seed(0)
     judge = models.cnn_classifier(filters=(16, 32), dense_units=64, augment=False)
     models.train_classifier(judge, x_train, y_train, epochs=2, batch_size=32, learning_rate=3e-3, verbose=0)

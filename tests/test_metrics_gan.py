@@ -1,8 +1,8 @@
 """Lab 08's sample-quality metrics: Fréchet distance, class histogram, KL to uniform, classifier score."""
-import os
 
 import numpy as np
 import pytest
+from conftest import data_dir
 
 from labutils import metrics
 
@@ -83,16 +83,9 @@ def small_judge_and_data(mnist_dir):
 
     from labutils import data, models
 
-    old = os.environ.get("LABUTILS_DATA_DIR")
-    os.environ["LABUTILS_DATA_DIR"] = str(mnist_dir)
-    try:
+    with data_dir(mnist_dir):
         (x_train, y_train), (x_test, y_test) = data.load_mnist(scale=True, channel_axis=True, n_train=1000,
                                                                verbose=False)
-    finally:
-        if old is None:
-            del os.environ["LABUTILS_DATA_DIR"]
-        else:
-            os.environ["LABUTILS_DATA_DIR"] = old
     keras.utils.set_random_seed(0)
     judge = models.cnn_classifier(filters=(8, 16), dense_units=32, augment=False)
     models.train_classifier(judge, x_train, y_train, epochs=3, batch_size=32, learning_rate=3e-3, verbose=0)

@@ -1,10 +1,10 @@
 """Lab 09's bars are real: untrained RBMs miss the AIS log-likelihood bar in both profiles, and an RBM
 trained with the quick profile's budget clears the quick bar, on MNIST and on Fashion-MNIST; on Fashion-MNIST
 scikit-learn's BernoulliRBM with the lab's quick budget misses the quick bar too."""
-import os
 
 import numpy as np
 import pytest
+from conftest import data_dir
 
 from labutils import checks, data, metrics, profile
 
@@ -18,16 +18,9 @@ TEST_BINARIZATION_SEED = 2008
 
 def _quick_data(name, directory):
     """The quick profile's data: 2,000 grey training images and the binarized test images."""
-    old = os.environ.get("LABUTILS_DATA_DIR")
-    os.environ["LABUTILS_DATA_DIR"] = str(directory)
-    try:
+    with data_dir(directory):
         (x_train, _), (x_test, _) = data.load_dataset(name, scale=True, flatten=True, n_train=QUICK["n_train"],
                                                       n_test=QUICK["n_test"], verbose=False)
-    finally:
-        if old is None:
-            del os.environ["LABUTILS_DATA_DIR"]
-        else:
-            os.environ["LABUTILS_DATA_DIR"] = old
     return x_train, data.dynamic_binarize(x_test[:QUICK["n_eval"]], seed=TEST_BINARIZATION_SEED)
 
 
@@ -130,15 +123,8 @@ def test_untrained_classifier_misses_the_dbn_bar(mnist_dir):
 
     metric = "DBN-initialised MLP (few labels)"
     bar = checks.bars_for("09", "full", "mnist")[metric]
-    old = os.environ.get("LABUTILS_DATA_DIR")
-    os.environ["LABUTILS_DATA_DIR"] = str(mnist_dir)
-    try:
+    with data_dir(mnist_dir):
         _, (x_test, y_test) = data.load_dataset("mnist", scale=True, flatten=True, verbose=False)
-    finally:
-        if old is None:
-            del os.environ["LABUTILS_DATA_DIR"]
-        else:
-            os.environ["LABUTILS_DATA_DIR"] = old
     keras.utils.set_random_seed(0)
     untrained = rbm.dbn_classifier((500, 500), seed=0)
     accuracy = float(np.mean(untrained.predict(x_test, verbose=0).argmax(axis=1) == y_test))
