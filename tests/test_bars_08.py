@@ -27,15 +27,16 @@ def test_lab08_has_bars_with_reasons_in_both_profiles():
     assert quick[FD].threshold >= full[FD].threshold and quick[KL].threshold >= full[KL].threshold
 
 
-@pytest.fixture(scope="module")
-def judged(mnist_dir):
-    """A small CNN judge (1 minute budget), the test halves A and B, and the training images."""
+def _judged(name, directory):
+    """A small CNN judge trained in seconds on 3,000 training images of data set ``name``, the notebook's test
+    halves A and B of the first 2,000 test images (the quick profile's test set), and a quality function."""
     import keras
 
     from labutils import data, models
 
-    with data_dir(mnist_dir):
-        (x_train, y_train), (x_test, _) = data.load_mnist(scale=True, channel_axis=True, n_train=3000, verbose=False)
+    with data_dir(directory):
+        (x_train, y_train), (x_test, _) = data.load_dataset(name, scale=True, channel_axis=True,
+                                                            n_train=3000, n_test=2000, verbose=False)
     keras.utils.set_random_seed(0)
     judge = models.cnn_classifier(filters=(16, 32), dense_units=64, augment=False)
     models.train_classifier(judge, x_train, y_train, epochs=2, batch_size=32, learning_rate=3e-3, verbose=0)
@@ -50,6 +51,12 @@ def judged(mnist_dir):
         return ratio, metrics.kl_to_uniform(metrics.class_histogram(p)), p
 
     return quality, x_train, y_train, half_b
+
+
+@pytest.fixture(scope="module")
+def judged(mnist_dir):
+    """The small judge on MNIST's offline split."""
+    return _judged("mnist", mnist_dir)
 
 
 def _misses(metric, value):
@@ -122,29 +129,8 @@ def test_lab08_has_fashion_quick_bars_with_reasons():
 
 @pytest.fixture(scope="module")
 def fashion_judged(fashion_dir):
-    """As ``judged``, on Fashion-MNIST: a small CNN judge trained in seconds on 3,000 training images, the
-    notebook's test halves A and B of the first 2,000 test images (the quick profile's test set)."""
-    import keras
-
-    from labutils import data, models
-
-    with data_dir(fashion_dir):
-        (x_train, y_train), (x_test, _) = data.load_dataset("fashion_mnist", scale=True, channel_axis=True,
-                                                            n_train=3000, n_test=2000, verbose=False)
-    keras.utils.set_random_seed(0)
-    judge = models.cnn_classifier(filters=(16, 32), dense_units=64, augment=False)
-    models.train_classifier(judge, x_train, y_train, epochs=2, batch_size=32, learning_rate=3e-3, verbose=0)
-    order = np.random.default_rng(2008).permutation(len(x_test))  # the notebook's split
-    half_a, half_b = x_test[order[:1000]], x_test[order[1000:2000]]
-    stats_a = metrics.feature_statistics(metrics.judge_outputs(judge, half_a)[0])
-    floor = metrics.frechet_distance(*metrics.feature_statistics(metrics.judge_outputs(judge, half_b)[0]), *stats_a)
-
-    def quality(images):
-        f, p = metrics.judge_outputs(judge, images)
-        ratio = metrics.frechet_distance(*metrics.feature_statistics(f), *stats_a) / floor
-        return ratio, metrics.kl_to_uniform(metrics.class_histogram(p)), p
-
-    return quality, x_train, y_train, half_b
+    """As ``judged``, on Fashion-MNIST."""
+    return _judged("fashion_mnist", fashion_dir)
 
 
 def test_fashion_noise_and_untrained_generators_miss_the_fd_bars(fashion_judged):
