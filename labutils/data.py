@@ -638,7 +638,7 @@ def load_mnist(**kwargs):
 def stratified_subset(labels, n: int, seed: int = 0) -> np.ndarray:
     """Indices of ``n`` labelled examples with equal counts per class (within one).
 
-    For label-budget experiments ("100 labels" = 10 per digit): each class gets
+    For label-budget experiments ("100 labels" = 10 per class): each class gets
     ``n // k`` examples (k classes) and ``n % k`` randomly chosen classes one
     more, drawn without replacement; the same ``seed`` gives the same subset.
 

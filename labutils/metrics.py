@@ -833,7 +833,7 @@ def knn_accuracy(train_codes, train_labels, test_codes, test_labels, *, k: int =
     ``KNeighborsClassifier(n_neighbors=k)`` (Euclidean distance, majority vote)
     is fitted on the training codes and scored on the test codes: how often a
     test image's nearest training codes carry its label. It measures whether
-    codes of the same digit lie close together, the number behind a t-SNE
+    codes of the same class lie close together, the number behind a t-SNE
     picture (which preserves neighbourhoods, not distances).
 
     Args:
@@ -1009,7 +1009,7 @@ def _probabilities(p, name="probabilities"):
 def class_histogram(probabilities, num_classes: int | None = None) -> np.ndarray:
     """The share of samples the judge assigns to each class (its arg-max label).
 
-    A generator that covers every digit gives about ``1 / classes`` each; a
+    A generator that covers every class gives about ``1 / classes`` each; a
     mode-collapsed one piles up in a few bins.
 
     Args:

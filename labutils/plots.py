@@ -303,7 +303,7 @@ def _finish_panel(fig, ax, xlabel, ylabel, *, logx, logy, title):
 
 def latent_scatter(codes, labels, *, title: str | None = None, xlabel: str = "z_1", ylabel: str = "z_2",
                    max_points: int = 5000, seed: int = 0) -> Figure:
-    """2-d codes (a VAE's z_mean, a t-SNE embedding) as points coloured by digit label.
+    """2-d codes (a VAE's z_mean, a t-SNE embedding) as points coloured by class label.
 
     Args:
         codes: ``(n, 2)`` real array.
