@@ -176,7 +176,9 @@ def run(labs=None, profile_name: str | None = None, notebooks_dir=None, timeout:
         labs: lab numbers to run (default: all).
         profile_name: ``"full"`` or ``"quick"``; default the active profile. A
             given profile is set as ``LABS_PROFILE`` in this process's
-            environment, which the notebook kernels inherit.
+            environment, which the notebook kernels inherit. Relative
+            ``LABUTILS_DATA_DIR`` and ``LABUTILS_BUILD_DIR`` are made absolute
+            there too (the kernels start in the notebooks' directory).
         notebooks_dir: default ``<checkout>/notebooks``.
         timeout: seconds per cell.
 
@@ -190,6 +192,11 @@ def run(labs=None, profile_name: str | None = None, notebooks_dir=None, timeout:
         if profile_name not in profile.PROFILES:
             raise ValueError(f"profile must be one of {profile.PROFILES}; got {profile_name!r}.")
         os.environ[profile.ENV_VAR] = profile_name
+    # The kernels start in notebooks/: relative data and build directories given here would point elsewhere there.
+    for var in ("LABUTILS_DATA_DIR", paths.BUILD_DIR_ENV):
+        value = os.environ.get(var, "").strip()
+        if value:
+            os.environ[var] = str(Path(value).expanduser().resolve())
     root = paths.project_root() or Path.cwd()
     nb_dir = Path(notebooks_dir) if notebooks_dir else root / "notebooks"
     build = paths.build_dir()

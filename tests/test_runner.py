@@ -217,3 +217,19 @@ def test_build_dir_error_names_the_variable(tmp_path, monkeypatch):
     monkeypatch.setenv("LABUTILS_BUILD_DIR", str(blocker / "build"))
     with pytest.raises(ValueError, match=r"LABUTILS_BUILD_DIR=.*a_file/build.* cannot be used as a directory"):
         paths.build_dir()
+
+
+def test_run_makes_relative_data_and_build_dirs_absolute(tmp_path, monkeypatch):
+    """The kernels start in the notebooks' directory, so relative paths given to make run must not reach them."""
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _write_notebook(nbs / "99_tiny.ipynb", PASSING_CELL)
+    (tmp_path / "datasets").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LABUTILS_DATA_DIR", "datasets")
+    monkeypatch.setenv("LABUTILS_BUILD_DIR", "relbuild")
+    records = runner.run(["99"], "quick", notebooks_dir=nbs, timeout=120)
+    assert records[0]["status"] == "passed", records[0]["error"]
+    assert os.environ["LABUTILS_DATA_DIR"] == str(tmp_path / "datasets")
+    assert os.environ["LABUTILS_BUILD_DIR"] == str(tmp_path / "relbuild")
+    assert (tmp_path / "relbuild" / "results.json").is_file() and not (nbs / "relbuild").exists()
