@@ -158,7 +158,6 @@ BARS: dict[str, dict[str, dict[str, Bar]]] = {
             "CVAE recognised as requested": at_least(0.25, "quick profile; chance is 0.10"),
         },
     },
-    # >>> lab 03 bars (labs 03-04 owner edits only this block)
     "03": {
         "full": {
             "linear AE / PCA test MSE (k=32)": at_most(1.02, "Baldi & Hornik: a converged linear AE matches PCA; measured "
@@ -181,8 +180,6 @@ BARS: dict[str, dict[str, dict[str, Bar]]] = {
             "perturbation gain, undercomplete AE": at_most(0.45, "quick profile: measured 0.21 over seeds 0-2; a copy scores 1"),
         },
     },
-    # <<< lab 03 bars
-    # >>> lab 04 bars (labs 03-04 owner edits only this block)
     "04": {
         "full": {
             "near-zero share, sparse KL": at_least(0.3, "measured 0.49–0.51 over seeds 0-2; the plain sigmoid code "
@@ -204,8 +201,6 @@ BARS: dict[str, dict[str, dict[str, Bar]]] = {
             "probe accuracy, contractive": at_least(0.8, "quick profile: measured 0.894–0.910 over seeds 0-2; collapsed code about 0.1"),
         },
     },
-    # <<< lab 04 bars
-    # >>> lab 05 bars (labs 05-06 owner edits only this block)
     "05": {
         "full": {
             "gaussian: DAE PSNR (dB)": at_least(18.0, "measured 18.83-18.93 dB over seeds 0-2 (noise factor 0.5, 2,000 "
@@ -233,8 +228,6 @@ BARS: dict[str, dict[str, dict[str, Bar]]] = {
                                                            "doing nothing is +1.6 dB"),
         },
     },
-    # <<< lab 05 bars
-    # >>> lab 06 bars (labs 05-06 owner edits only this block)
     "06": {
         "full": {
             "end to end: test BCE": at_most(0.115, "measured 0.109-0.111 over seeds 0-2 (30 epochs); PCA-32 scores 0.118, "
@@ -260,8 +253,6 @@ BARS: dict[str, dict[str, dict[str, Bar]]] = {
                                                         "predictions and keep the tie"),
         },
     },
-    # <<< lab 06 bars
-    # >>> lab 08 bars (lab 08 owner edits only this block)
     "08": {
         "full": {
             "DCGAN FD / floor": at_most(10.0, "the lab's target; FD of 1,000 samples to test half A over "
@@ -284,7 +275,6 @@ BARS: dict[str, dict[str, dict[str, Bar]]] = {
                                         "real class-1 images only 151"),
         },
     },
-    # <<< lab 08 bars
 }
 
 

@@ -567,7 +567,7 @@ def rbm_log_likelihood(v, weights, visible_bias, hidden_bias, log_z) -> np.ndarr
     return -rbm_free_energy(v, weights, visible_bias, hidden_bias) - float(log_z)
 
 
-# >>> autoencoder metrics for labs 03-04 (that owner appends only inside this block; extend __all__ here with +=)
+# Autoencoder measurements: subspaces, reconstruction error, sparsity and sensitivity
 # --------------------------------------------------------------------------
 # Undercomplete, sparse and contractive autoencoders (labs 03-04)
 # --------------------------------------------------------------------------
@@ -727,10 +727,9 @@ def sensitivity_ratio(codes, codes_perturbed, noise) -> float:
     if not np.all(np.isfinite(norms)) or np.any(norms == 0):
         raise ValueError("every perturbation must be finite and non-zero.")
     return float(np.mean(np.linalg.norm(cp - c, axis=1) / norms))
-# <<< autoencoder metrics for labs 03-04
 
 
-# >>> autoencoder metrics for labs 05-06 (that owner appends only inside this block; extend __all__ here with +=)
+# Image-quality and code measurements: PSNR, SSIM, k-NN accuracy
 import math as _math56  # noqa: E402
 
 __all__ += ["per_image_psnr", "psnr", "per_image_ssim", "ssim", "knn_accuracy"]
@@ -872,10 +871,9 @@ def knn_accuracy(train_codes, train_labels, test_codes, test_labels, *, k: int =
         raise ValueError(f"k={k} exceeds the {c_train.shape[0]} training codes.")
     knn = KNeighborsClassifier(n_neighbors=k).fit(c_train, y_train)
     return float(knn.score(c_test, y_test))
-# <<< autoencoder metrics for labs 05-06
 
 
-# >>> GAN metrics for lab 08 (that owner appends only inside this block; extend __all__ here with +=)
+# Sample-quality measurements with a judge classifier: Frechet distance, class coverage
 __all__ += ["judge_outputs", "feature_statistics", "frechet_distance", "class_histogram", "kl_to_uniform",
             "classifier_score"]
 
@@ -1087,4 +1085,3 @@ def classifier_score(probabilities) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, p * (np.log(p) - np.log(p_y)), 0.0)
     return float(np.exp(np.sum(terms) / p.shape[0]))
-# <<< GAN metrics for lab 08

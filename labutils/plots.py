@@ -377,7 +377,7 @@ def confusion_matrix(y_true, y_pred, *, labels=None, title: str | None = None) -
     return fig
 
 
-# >>> plots for labs 03-04 (that owner appends only inside this block; extend __all__ here with +=)
+# Filter and image-row figures
 __all__ += ["filter_grid"]
 
 
@@ -419,10 +419,9 @@ def filter_grid(weights, n: int = 64, ncols: int = 16, *, axis: int = 0, suptitl
     span = filters.max(axis=(1, 2), keepdims=True) - lo
     scaled = np.where(span > 0, (filters - lo) / np.where(span > 0, span, 1.0), 0.5)
     return image_grid(scaled.astype(np.float32), ncols=ncols, cell_size=cell_size, suptitle=suptitle)
-# <<< plots for labs 03-04
 
 
-# >>> plots for labs 05-06 (that owner appends only inside this block; extend __all__ here with +=)
+# Rows of image batches (clean, noisy, restored, ...)
 __all__ += ["image_rows"]
 
 
@@ -461,10 +460,9 @@ def image_rows(rows: dict, n: int = 10, *, cell_size: float = 1.0, suptitle: str
         batches.append(batch[:n])
     return image_grid(np.concatenate(batches), ncols=n, row_titles=[str(k) for k in rows],
                       cell_size=cell_size, suptitle=suptitle)
-# <<< plots for labs 05-06
 
 
-# >>> plots for lab 08 (that owner appends only inside this block; extend __all__ here with +=)
+# GAN figures
 __all__ += ["gan_progress", "class_histograms"]
 
 
@@ -561,4 +559,3 @@ def class_histograms(histograms: dict, *, title: str | None = None) -> Figure:
         ax.set_title(title)
     fig.tight_layout()
     return fig
-# <<< plots for lab 08
