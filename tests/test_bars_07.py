@@ -2,10 +2,10 @@
 VAE whose samples all look like one class miss them, on real Fashion-MNIST at the quick profile's sizes (2,000
 training images, the first 500 test images binarized with the notebook's seed, 100 importance samples), while
 the quick recipe (200 steps, as in the notebook) clears the NLL bar. The MNIST bars are tested in test_bars.py."""
-import os
 
 import numpy as np
 import pytest
+from conftest import data_dir
 
 from labutils import checks, data, metrics, profile
 
@@ -20,17 +20,9 @@ def _fashion_bar(metric):
 @pytest.fixture(scope="module")
 def fashion(fashion_dir):
     """The quick profile's Fashion-MNIST: 2,000 grey training images, 500 test images binarized once (seed 123)."""
-    saved = {k: os.environ.get(k) for k in ("LABUTILS_DATA_DIR", "LABS_DATASET")}
-    os.environ.update(LABUTILS_DATA_DIR=str(fashion_dir), LABS_DATASET="fashion_mnist")
-    try:
-        (x_train, _), (x_test, _) = data.load_dataset(scale=True, flatten=True, n_train=2000, n_test=500,
-                                                      verbose=False)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with data_dir(fashion_dir):
+        (x_train, _), (x_test, _) = data.load_dataset("fashion_mnist", scale=True, flatten=True, n_train=2000,
+                                                      n_test=500, verbose=False)
     return x_train, data.dynamic_binarize(x_test, seed=123)
 
 
