@@ -417,26 +417,40 @@ def _write(out: Path, grades):
 
 
 # ------------------------------------------------------------------ checks of the student versions
-def execute_notebook(path, *, timeout: float = 900, env=None):
+def execute_notebook(path, *, timeout: float = 900, env=None, cwd=None):
     """Execute a notebook to the end, errors allowed (e.g. a student version as released).
 
-    The kernel starts in the notebook's directory and inherits this process's
-    environment plus ``env``.
+    The kernel starts in ``cwd`` (default: the notebook's directory) and
+    inherits this process's environment plus ``env``.
 
     Args:
-        path: the ``.ipynb``.
+        path: the ``.ipynb``, or an ``nbformat.NotebookNode`` (executed in place;
+            then ``cwd`` is required).
         timeout: seconds per cell (a cell that runs longer raises ``CellTimeoutError``).
         env: extra environment variables for the kernel.
+        cwd: the kernel's working directory.
 
     Returns:
         The executed notebook (``nbformat.NotebookNode``), outputs included.
+
+    Raises:
+        ValueError: a notebook object without ``cwd``, or a ``cwd`` that is not a directory.
     """
     import nbformat
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
-    path = Path(path)
-    nb = nbformat.read(path, as_version=4)
+    if isinstance(path, nbformat.NotebookNode):
+        if cwd is None:
+            raise ValueError("cwd is required when path is a notebook object, not a file.")
+        nb = path
+    else:
+        path = Path(path)
+        nb = nbformat.read(path, as_version=4)
+        cwd = path.parent if cwd is None else cwd
+    cwd = Path(cwd)
+    if not cwd.is_dir():
+        raise ValueError(f"cwd must be an existing directory; got {str(cwd)!r}.")
     saved = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
     try:
@@ -444,7 +458,7 @@ def execute_notebook(path, *, timeout: float = 900, env=None):
             km = (KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
                   if os.name == "posix" else KernelManager(kernel_name="python3"))
             client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=True,
-                                    resources={"metadata": {"path": str(path.parent.resolve())}})
+                                    resources={"metadata": {"path": str(cwd.resolve())}})
             try:
                 client.execute()
             finally:

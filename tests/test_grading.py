@@ -125,6 +125,17 @@ def test_execute_notebook_runs_to_the_end_with_errors(tmp_path):
     assert "GRADING_TEST_VALUE" not in os.environ
 
 
+def test_execute_notebook_object_in_a_chosen_directory(tmp_path):
+    (tmp_path / "here.txt").write_text("found")
+    nb = new_notebook(cells=[new_code_cell("print(open('here.txt').read())")])
+    done = grading.execute_notebook(nb, timeout=60, cwd=tmp_path)
+    assert done is nb and nb.cells[0].outputs[0]["text"] == "found\n"
+    with pytest.raises(ValueError, match="cwd is required"):
+        grading.execute_notebook(new_notebook(), timeout=60)
+    with pytest.raises(ValueError, match="cwd must be an existing directory"):
+        grading.execute_notebook(nb, timeout=60, cwd=tmp_path / "missing")
+
+
 def test_grade_rejects_bad_arguments(tmp_path, lab_dir):
     submit(tmp_path, "ada", tiny_lab())
     for bad in (0, -1, float("nan"), float("inf"), True, "60"):

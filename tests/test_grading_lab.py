@@ -1,9 +1,13 @@
-"""The instructor workflow on the real labs (quick profile): every student version
-generates cleanly and fails only in its exercises; lab 01 grades as expected.
+"""Every lab, executed once in the quick profile, and the instructor workflow on it.
 
-These tests execute every lab's student version once, so they take minutes.
+`make test` runs each lab exactly once, here: its student version is released by nbgrader, checked to hide
+the answers, and executed with each exercise tried blank and answered (see ``paired``); the lab's results
+cell asserts its bars. Lab 01 is also graded for three crafted submissions. Minutes, not seconds.
 """
+import copy
 import csv
+import itertools
+import os
 import re
 import time
 
@@ -14,6 +18,7 @@ from labutils import grading
 from test_notebooks import NOTEBOOKS
 
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+CELL_TIMEOUT = float(os.environ.get("LABS_TEST_CELL_TIMEOUT", 900))  # seconds per cell (make test: CELL_TIMEOUT)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +42,14 @@ def test_every_lab_is_released(released):
 
 
 @pytest.mark.parametrize("source", NOTEBOOKS, ids=lambda p: p.name)
-def test_student_version_has_no_solutions_and_fails_only_in_exercises(source, released, shared_build, mnist_dir):
+def test_lab_runs_once_blank_answers_fail_and_solutions_pass(source, released, shared_build, mnist_dir):
+    """The one execution of each lab in `make test` (quick profile, labs in order sharing one build directory).
+
+    The student version is checked as released (no solution text, no hidden test, one stub per exercise), then
+    run in one kernel as :func:`paired` arranges it: every cell outside the exercises must pass (the results
+    cell asserts the lab's bars), every blank answer must raise and its visible test fail, and the instructor's
+    answer must pass its full test, hidden part included.
+    """
     student_path = released[source.name]
     student = nbformat.read(student_path, 4)
     text = student_path.read_text()
@@ -57,15 +69,81 @@ def test_student_version_has_no_solutions_and_fails_only_in_exercises(source, re
     stubs = sum(c.source.count("raise NotImplementedError()") for c in student.cells)
     assert stubs == sum(c.metadata.get("nbgrader", {}).get("solution", False) for c in solution.cells)
 
-    done = grading.execute_notebook(student_path, timeout=900, env={
+    start = time.perf_counter()
+    found = run_once(student, solution, cwd=source.parent, timeout=CELL_TIMEOUT, env={
         "LABS_PROFILE": "quick", "LABUTILS_DATA_DIR": str(mnist_dir), "LABUTILS_BUILD_DIR": str(shared_build)})
-    failed = {gid for _, gid, _ in grading.error_cells(done)}
-    exercise = {c.metadata["nbgrader"]["grade_id"] for c in student.cells
-                if c.metadata.get("nbgrader", {}).get("solution") or c.metadata.get("nbgrader", {}).get("grade")}
-    tests = {c.metadata["nbgrader"]["grade_id"] for c in student.cells if c.metadata.get("nbgrader", {}).get("grade")}
-    assert "" not in failed, f"a cell outside the exercises failed: {grading.error_cells(done)}"
-    assert failed <= exercise
-    assert tests <= failed, f"test cells that pass without an answer: {sorted(tests - failed)}"
+    print(f"{source.name}: executed once in {time.perf_counter() - start:.0f} s")
+    assert not found["raised"], f"cells that must pass raised (role, cell, grade_id, error): {found['raised']}"
+    assert not found["blank did not raise"], f"blank answers that did not raise: {found['blank did not raise']}"
+    assert not found["passed blank"], f"test cells that pass without an answer: {found['passed blank']}"
+
+
+def run_once(student, solution, *, cwd, env=None, timeout=900):
+    """Execute :func:`paired` once; return what went wrong, as lists of ``(role, cell, grade_id, error)``.
+
+    Keys: ``"raised"`` (a lab cell, an answer or its full test raised), ``"blank did not raise"`` (a blank
+    answer ran without ``NotImplementedError``), ``"passed blank"`` (a visible test passed a blank answer).
+    """
+    done = grading.execute_notebook(paired(student, solution), timeout=timeout, cwd=cwd, env=env)
+    outcome = [(c.metadata[ROLE], c.metadata["origin"], c.metadata.get("nbgrader", {}).get("grade_id", ""),
+                _error(c)) for c in done.cells]
+    return {
+        "raised": [o for o in outcome if o[0] in ("lab", "answer", "test of the answer") and o[3]],
+        "blank did not raise": [o for o in outcome if o[0] == "blank answer"
+                                and not o[3].startswith("NotImplementedError")],
+        "passed blank": [o for o in outcome if o[0] == "test of a blank answer" and not o[3]],
+    }
+
+
+ROLE = "labtest_role"
+
+
+def paired(student, solution):
+    """The student version arranged to check every exercise both ways in one kernel.
+
+    Each solution cell must be followed by its test cell; the pair becomes four cells: the blank answer as
+    released (it must raise ``NotImplementedError``), the visible test (it must fail), then the instructor's
+    answer and full test from ``solution`` (they must pass). Other code cells run as released. Every cell
+    carries its role and its index in the student version in its metadata.
+    """
+    by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in solution.cells
+             if c.metadata.get("nbgrader", {}).get("grade_id")}
+
+    def tagged(cell, role, origin):
+        cell = nbformat.from_dict(copy.deepcopy(dict(cell)))
+        cell.metadata[ROLE], cell.metadata["origin"] = role, origin
+        cell["id"] = f"paired-{next(ids)}"  # copies of one cell must not share an id
+        cell.outputs, cell.execution_count = [], None
+        return cell
+
+    cells, i, ids = [], 0, itertools.count()
+    while i < len(student.cells):
+        cell = student.cells[i]
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code":
+            i += 1
+            continue
+        assert not (meta.get("grade") and not meta.get("solution")), f"cell {i}: a test cell must follow its answer"
+        if meta.get("solution"):
+            test = student.cells[i + 1] if i + 1 < len(student.cells) else None
+            assert test is not None and test.metadata.get("nbgrader", {}).get("grade"), \
+                f"cell {i} ({meta['grade_id']}): the solution cell must be followed by its test cell"
+            gid, tid = meta["grade_id"], test.metadata["nbgrader"]["grade_id"]
+            cells += [tagged(cell, "blank answer", i), tagged(test, "test of a blank answer", i + 1),
+                      tagged(by_id[gid], "answer", i), tagged(by_id[tid], "test of the answer", i + 1)]
+            i += 2
+        else:
+            cells.append(tagged(cell, "lab", i))
+            i += 1
+    return nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(dict(student.metadata)))
+
+
+def _error(cell):
+    """``"Name: message"`` of the error a code cell raised, or ``""``."""
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            return f"{out.get('ename', '')}: {str(out.get('evalue', ''))[:300]}"
+    return ""
 
 
 def outside_solutions(nb):
@@ -128,3 +206,39 @@ def test_grading_three_submissions_of_lab_01(released, tmp_path, mnist_dir):
                      ("bob", "ex2-test"): 0, ("cleo", "ex1-test"): 2, ("cleo", "ex2-test"): 2}
     page = (tmp_path / "grading" / "feedback" / "ada" / name / f"{name}.html").read_text()
     assert re.search(r"CellTimeoutError|Timeout", page), "ada's feedback shows the interrupted loop"
+
+
+def _tiny(answer, test):
+    meta = lambda gid, **kw: {"nbgrader": {"grade_id": gid, "schema_version": 3, "locked": False, **kw}}
+    solution = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# tiny"),
+        nbformat.v4.new_code_cell("base = 20"),
+        nbformat.v4.new_code_cell(f"### BEGIN SOLUTION\n{answer}\n### END SOLUTION",
+                                  metadata=meta("ex1", solution=True, grade=False)),
+        nbformat.v4.new_code_cell(test, metadata=meta("ex1-test", solution=False, grade=True, points=1)),
+        nbformat.v4.new_code_cell("print(base)"),
+    ])
+    student = copy.deepcopy(solution)
+    student.cells[2].source = STUB
+    student.cells[3].source = test.split("### BEGIN HIDDEN TESTS")[0]
+    return student, solution
+
+
+def test_paired_order_and_roles():
+    student, solution = _tiny("x = 2 * base", "assert x == 40")
+    nb = paired(student, solution)
+    assert [(c.metadata[ROLE], c.metadata["origin"]) for c in nb.cells] == [
+        ("lab", 1), ("blank answer", 2), ("test of a blank answer", 3), ("answer", 2), ("test of the answer", 3),
+        ("lab", 4)]
+    assert nb.cells[1].source == STUB and "x = 2 * base" in nb.cells[3].source
+
+
+@pytest.mark.parametrize("answer, test, key", [
+    ("x = 2 * base", "assert x == 40", None),                       # right answer, test that needs it
+    ("x = 3 * base", "assert x == 40", "raised"),                   # wrong instructor answer
+    ("x = 2 * base", "assert True", "passed blank"),                # a visible test that cannot fail
+    ("x = 2 * base", "assert True\n### BEGIN HIDDEN TESTS\nassert x == 40\n### END HIDDEN TESTS", "passed blank"),
+])
+def test_run_once_finds_each_defect(tmp_path, answer, test, key):
+    found = run_once(*_tiny(answer, test), cwd=tmp_path, timeout=60)
+    assert {k for k, v in found.items() if v} == ({key} if key else set())

@@ -1,6 +1,6 @@
 """A whole lab, end to end, on the real Fashion-MNIST (60,000 / 10,000) in the quick profile.
 
-The nbval run of `make test` executes every notebook on MNIST; this test executes lab 01 through the
+`make test` executes every notebook once on MNIST (tests/test_grading_lab.py); this test executes lab 01 through the
 runner (as `make run DATASET=fashion_mnist PROFILE=quick` does) and checks what it recorded.
 """
 from labutils import runner
