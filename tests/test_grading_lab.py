@@ -47,8 +47,9 @@ def test_lab_runs_once_blank_answers_fail_and_solutions_pass(source, released, s
 
     The student version is checked as released (no solution text, no hidden test, one stub per exercise), then
     run in one kernel as :func:`paired` arranges it: every cell outside the exercises must pass (the results
-    cell asserts the lab's bars), every blank answer must raise and its visible test fail, and the instructor's
-    answer must pass its full test, hidden part included.
+    cell asserts the lab's bars), every blank answer's visible test must fail (the blank itself may raise only
+    ``NotImplementedError``; a stub ``def`` raises nothing until called), and the instructor's answer must pass its
+    full test, hidden part included.
     """
     student_path = released[source.name]
     student = nbformat.read(student_path, 4)
@@ -74,23 +75,25 @@ def test_lab_runs_once_blank_answers_fail_and_solutions_pass(source, released, s
         "LABS_PROFILE": "quick", "LABUTILS_DATA_DIR": str(mnist_dir), "LABUTILS_BUILD_DIR": str(shared_build)})
     print(f"{source.name}: executed once in {time.perf_counter() - start:.0f} s")
     assert not found["raised"], f"cells that must pass raised (role, cell, grade_id, error): {found['raised']}"
-    assert not found["blank did not raise"], f"blank answers that did not raise: {found['blank did not raise']}"
+    assert not found["blank raised otherwise"], f"blank answers that raised more than NotImplementedError: " \
+        f"{found['blank raised otherwise']}"
     assert not found["passed blank"], f"test cells that pass without an answer: {found['passed blank']}"
 
 
 def run_once(student, solution, *, cwd, env=None, timeout=900):
     """Execute :func:`paired` once; return what went wrong, as lists of ``(role, cell, grade_id, error)``.
 
-    Keys: ``"raised"`` (a lab cell, an answer or its full test raised), ``"blank did not raise"`` (a blank
-    answer ran without ``NotImplementedError``), ``"passed blank"`` (a visible test passed a blank answer).
+    Keys: ``"raised"`` (a lab cell, an answer or its full test raised), ``"blank raised otherwise"`` (a blank
+    answer raised something other than ``NotImplementedError``), ``"passed blank"`` (a visible test passed a
+    blank answer).
     """
     done = grading.execute_notebook(paired(student, solution), timeout=timeout, cwd=cwd, env=env)
     outcome = [(c.metadata[ROLE], c.metadata["origin"], c.metadata.get("nbgrader", {}).get("grade_id", ""),
                 _error(c)) for c in done.cells]
     return {
         "raised": [o for o in outcome if o[0] in ("lab", "answer", "test of the answer") and o[3]],
-        "blank did not raise": [o for o in outcome if o[0] == "blank answer"
-                                and not o[3].startswith("NotImplementedError")],
+        "blank raised otherwise": [o for o in outcome if o[0] == "blank answer" and o[3]
+                                   and not o[3].startswith("NotImplementedError")],
         "passed blank": [o for o in outcome if o[0] == "test of a blank answer" and not o[3]],
     }
 
@@ -102,7 +105,7 @@ def paired(student, solution):
     """The student version arranged to check every exercise both ways in one kernel.
 
     Each solution cell must be followed by its test cell; the pair becomes four cells: the blank answer as
-    released (it must raise ``NotImplementedError``), the visible test (it must fail), then the instructor's
+    released (it may raise only ``NotImplementedError``), the visible test (it must fail), then the instructor's
     answer and full test from ``solution`` (they must pass). Other code cells run as released. Every cell
     carries its role and its index in the student version in its metadata.
     """
@@ -208,18 +211,20 @@ def test_grading_three_submissions_of_lab_01(released, tmp_path, mnist_dir):
     assert re.search(r"CellTimeoutError|Timeout", page), "ada's feedback shows the interrupted loop"
 
 
-def _tiny(answer, test):
+def _tiny(answer, test, header=""):
+    """A one-exercise lab; ``header`` (e.g. ``"def f():"``) precedes the solution region, as in a stub ``def``."""
     meta = lambda gid, **kw: {"nbgrader": {"grade_id": gid, "schema_version": 3, "locked": False, **kw}}
+    indent = "    " if header else ""
     solution = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# tiny"),
         nbformat.v4.new_code_cell("base = 20"),
-        nbformat.v4.new_code_cell(f"### BEGIN SOLUTION\n{answer}\n### END SOLUTION",
+        nbformat.v4.new_code_cell(f"{header}\n{indent}### BEGIN SOLUTION\n{indent}{answer}\n{indent}### END SOLUTION",
                                   metadata=meta("ex1", solution=True, grade=False)),
         nbformat.v4.new_code_cell(test, metadata=meta("ex1-test", solution=False, grade=True, points=1)),
         nbformat.v4.new_code_cell("print(base)"),
     ])
     student = copy.deepcopy(solution)
-    student.cells[2].source = STUB
+    student.cells[2].source = f"{header}\n" + "".join(f"{indent}{line}\n" for line in STUB.splitlines())
     student.cells[3].source = test.split("### BEGIN HIDDEN TESTS")[0]
     return student, solution
 
@@ -230,7 +235,7 @@ def test_paired_order_and_roles():
     assert [(c.metadata[ROLE], c.metadata["origin"]) for c in nb.cells] == [
         ("lab", 1), ("blank answer", 2), ("test of a blank answer", 3), ("answer", 2), ("test of the answer", 3),
         ("lab", 4)]
-    assert nb.cells[1].source == STUB and "x = 2 * base" in nb.cells[3].source
+    assert nb.cells[1].source.strip() == STUB and "x = 2 * base" in nb.cells[3].source
 
 
 @pytest.mark.parametrize("answer, test, key", [
@@ -238,7 +243,10 @@ def test_paired_order_and_roles():
     ("x = 3 * base", "assert x == 40", "raised"),                   # wrong instructor answer
     ("x = 2 * base", "assert True", "passed blank"),                # a visible test that cannot fail
     ("x = 2 * base", "assert True\n### BEGIN HIDDEN TESTS\nassert x == 40\n### END HIDDEN TESTS", "passed blank"),
+    ("return 2 * base", "assert f() == 40", None),                 # a stub def raises only when its test calls it
+    ("return 2 * base", "assert callable(f)", "passed blank"),       # ... so a test must call it
 ])
 def test_run_once_finds_each_defect(tmp_path, answer, test, key):
-    found = run_once(*_tiny(answer, test), cwd=tmp_path, timeout=60)
+    header = "def f():" if answer.startswith("return") else ""
+    found = run_once(*_tiny(answer, test, header), cwd=tmp_path, timeout=60)
     assert {k for k, v in found.items() if v} == ({key} if key else set())
