@@ -147,10 +147,11 @@ BARS: dict[str, dict[str, dict[str, Bar]]] = {
     },
     "07": {
         "full": {
-            "test NLL (IS, nats)": at_most(110.0, "the developers' target; a popular conv-VAE recipe reaches 157 nats on "
-                                          "this split; measured 97.2-97.7 over seeds 0-2"),
-            "CVAE recognised as requested": at_least(0.75, "measured 0.84-0.87 over seeds 0-2; a decoder that ignores "
-                                                     "the label scores about 0.10"),
+            "test NLL (IS, nats)": at_most(110.0, "the course's target; a popular conv-VAE recipe reaches 157 nats on "
+                                          "this split and independent pixels 206; measured 100.0-100.2 over seeds "
+                                          "0-2 (2,400 steps = 30 epochs)"),
+            "CVAE recognised as requested": at_least(0.70, "measured 0.761-0.784 over seeds 0-2 (judge's test accuracy "
+                                                     "0.984); a decoder that ignores the label scores about 0.10"),
         },
         "quick": {
             "test NLL (IS, nats)": at_most(150.0, "quick profile (2,000 images, 10 epochs); an untrained VAE scores "
@@ -365,6 +366,82 @@ FASHION_MNIST_BARS: dict[str, dict[str, dict[str, Bar]]] = {
                                                    "-491.8 to -365.8 (quick budget, seeds 0-2)"),
     }},
 }
+
+# Full profile on Fashion-MNIST: all 60,000 training and 10,000 test images (the test-set work capped as each
+# lab says), measured over three seeds. Lab 09 has none: AIS gave no usable lower band for log Z there.
+_FASHION_MNIST_FULL_BARS: dict[str, dict[str, Bar]] = {
+    "01": {
+        "test BCE": below(0.295, "measured 0.2862-0.2869 over seeds 0-2 (3,290 steps); PCA-32 scores 0.302, the mean "
+                              "image 0.491, an untrained model and Keras 3's default Adadelta 0.69"),
+        "test BCE vs PCA-32": below(0.98, "the autoencoder must beat PCA with 32 components: measured "
+                                        "0.9463-0.9488 over seeds 0-2; PCA itself is 1, an untrained model 2.3"),
+    },
+    "03": {
+        "linear AE / PCA test MSE (k=32)": at_most(1.02, "Baldi & Hornik: a converged linear AE matches PCA; "
+                                                "measured 1.001-1.002 over seeds 0-2; untrained: 15"),
+        "nonlinear AE / PCA test MSE (k=8)": at_most(0.85, "measured 0.7185-0.7616 over seeds 0-2; "
+                                                  "1.0 = no better than PCA"),
+        "nonlinear AE / PCA test MSE (k=32)": at_most(0.97, "measured 0.9028-0.9391 over seeds 0-2; "
+                                                   "1.0 = no better than PCA"),
+        "overcomplete AE test MSE": at_most(0.011, "measured 0.00723-0.007415 over seeds 0-2; PCA-32 scores "
+                                           "0.0151, an untrained 784-1024-784 linear AE and the mean image far more"),
+        "perturbation gain, overcomplete AE": at_least(0.6, "a copy passes noise on: measured "
+                                                     "0.8057-0.8073 over seeds 0-2; a projection onto PCA-32 about 0.2"),
+        "perturbation gain, undercomplete AE": at_most(0.4, "a 32-unit code removes noise: measured "
+                                                      "0.2046-0.2137 over seeds 0-2; a copy scores 1"),
+    },
+    "04": {
+        "near-zero share, sparse KL": at_least(0.35, "measured 0.5454-0.557 over seeds 0-2; the plain "
+                                              "sigmoid code 0.070-0.073, an untrained one about 0"),
+        "mean activation, sparse KL": at_most(0.2, "target rho = 0.05; measured 0.1027-0.1031 over seeds 0-2; "
+                                             "an untrained sigmoid code about 0.5"),
+        "Jacobian ratio contractive/plain": at_most(0.4, "lambda = 3e-4: measured 0.1584-0.1639 over seeds 0-2; "
+                                                   "no penalty gives 1"),
+        "probe accuracy, sparse KL": at_least(0.795, "2,000 training images: measured 0.801-0.807 over seeds 0-2; "
+                                         "raw pixels 0.786, a collapsed code about 0.1"),
+        "probe accuracy, contractive": at_least(0.795, "2,000 training images: measured 0.814-0.819 over seeds 0-2; "
+                                         "raw pixels 0.786, a collapsed code about 0.1"),
+    },
+    "05": {
+        "gaussian: DAE PSNR (dB)": at_least(16.5, "measured 17.39-17.52 over seeds 0-2 dB (noise factor 0.5, "
+                                            "2,000 test images); the median filter 14.4, the noisy input 9.3"),
+        "gaussian: DAE SSIM": at_least(0.45, "measured 0.546-0.554 over seeds 0-2; the median filter "
+                                       "0.327-0.329, the noisy input 0.256-0.257"),
+        "gaussian: DAE gain over median (dB)": at_least(2.0, "measured 3.00-3.14 over seeds 0-2 dB; "
+                                                        "the median filter itself is 0, doing nothing -5 dB"),
+        "masking: DAE PSNR (dB)": at_least(18.0, "measured 19.27-19.55 over seeds 0-2 dB (half the pixels "
+                                           "zeroed); the noisy input 10.8, the median filter 9.8"),
+        "masking: DAE SSIM": at_least(0.6, "measured 0.676-0.690 over seeds 0-2; the noisy input "
+                                      "0.317-0.320, the median filter 0.156-0.158"),
+        "masking: DAE gain over median (dB)": at_least(8.0, "measured 9.46-9.77 over seeds 0-2 dB; "
+                                                       "doing nothing is +1 dB"),
+    },
+    "06": {
+        "end to end: test BCE": at_most(0.298, "measured 0.2906-0.2914 over seeds 0-2; PCA-32 scores 0.302, the mean image "
+                                  "0.491, an untrained network 0.693"),
+        "tied: test BCE": at_most(0.297, "measured 0.2888-0.2896 over seeds 0-2; PCA-32 scores 0.302, the mean image "
+                                  "0.491, an untrained network 0.693"),
+        "greedy + fine-tuning: test BCE": at_most(0.298, "measured 0.2887-0.2891 over seeds 0-2; PCA-32 scores 0.302, the mean image "
+                                  "0.491, an untrained network 0.693"),
+        "conv: test BCE": at_most(0.298, "measured 0.2907-0.2919 over seeds 0-2; PCA-32 scores 0.302, the mean image "
+                                  "0.491, an untrained network 0.693"),
+        "end to end: 5-NN accuracy": at_least(0.74, "measured 0.797-0.800 over seeds 0-2; the "
+                                             "untrained encoder 0.664-0.687; raw pixels "
+                                             "0.814 and PCA-32 0.817 score higher"),
+        "tied model reloaded identically": at_least(1.0, "the .keras round trip (safe_mode=True) must give identical "
+                                                    "predictions and keep the tie"),
+    },
+    "07": {
+        "test NLL (IS, nats)": at_most(260.0, "2,400 steps on 60,000 images, NLL on 2,000 test images with K=1,000: "
+                                      "measured 241.0-241.2 over seeds 0-2; independent pixels "
+                                      "score 384.2, an untrained VAE about 543 (784 log 2)"),
+        "CVAE recognised as requested": at_least(0.3, "measured 0.428-0.442 over seeds 0-2 "
+                                                   "(judge's test accuracy 0.811); a decoder that ignores the label scores 0.10"),
+    },
+}
+for _lab, _bars in _FASHION_MNIST_FULL_BARS.items():
+    FASHION_MNIST_BARS[_lab]["full"] = _bars
+
 
 class Unmeasured(dict):
     """No bars: none have been measured for this lab, data set and profile yet.
