@@ -403,17 +403,17 @@ _FASHION_MNIST_FULL_BARS: dict[str, dict[str, Bar]] = {
                                          "raw pixels 0.786, a collapsed code about 0.1"),
     },
     "05": {
-        "gaussian: DAE PSNR (dB)": at_least(16.5, "measured 17.39-17.52 over seeds 0-2 dB (noise factor 0.5, "
+        "gaussian: DAE PSNR (dB)": at_least(16.5, "measured 17.39-17.52 dB over seeds 0-2 (noise factor 0.5, "
                                             "2,000 test images); the median filter 14.4, the noisy input 9.3"),
         "gaussian: DAE SSIM": at_least(0.45, "measured 0.546-0.554 over seeds 0-2; the median filter "
                                        "0.327-0.329, the noisy input 0.256-0.257"),
-        "gaussian: DAE gain over median (dB)": at_least(2.0, "measured 3.00-3.14 over seeds 0-2 dB; "
+        "gaussian: DAE gain over median (dB)": at_least(2.0, "measured 3.00-3.14 dB over seeds 0-2; "
                                                         "the median filter itself is 0, doing nothing -5 dB"),
-        "masking: DAE PSNR (dB)": at_least(18.0, "measured 19.27-19.55 over seeds 0-2 dB (half the pixels "
+        "masking: DAE PSNR (dB)": at_least(18.0, "measured 19.27-19.55 dB over seeds 0-2 (half the pixels "
                                            "zeroed); the noisy input 10.8, the median filter 9.8"),
         "masking: DAE SSIM": at_least(0.6, "measured 0.676-0.690 over seeds 0-2; the noisy input "
                                       "0.317-0.320, the median filter 0.156-0.158"),
-        "masking: DAE gain over median (dB)": at_least(8.0, "measured 9.46-9.77 over seeds 0-2 dB; "
+        "masking: DAE gain over median (dB)": at_least(8.0, "measured 9.46-9.77 dB over seeds 0-2; "
                                                        "doing nothing is +1 dB"),
     },
     "06": {
