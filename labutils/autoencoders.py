@@ -148,12 +148,13 @@ def build_autoencoder(input_dim: int = 784, latent_dim: int = 32, *, hidden_unit
         and ``autoencoder = decoder(encoder(x))``.
 
     Raises:
-        TypeError / ValueError: non-positive or non-int sizes, a bad ``kl_sparsity``.
+        TypeError / ValueError: non-positive or non-int sizes (booleans included),
+            ``hidden_units`` not a tuple of ints, a bad ``kl_sparsity``.
     """
     layers = keras.layers
     input_dim = _validate.positive_int(input_dim, "input_dim")
     latent_dim = _validate.positive_int(latent_dim, "latent_dim")
-    hidden_units = tuple(_validate.positive_int(u, "hidden_units[i]") for u in hidden_units)
+    hidden_units = _validate.sizes(hidden_units, "hidden_units")
     if kl_sparsity is not None and (not isinstance(kl_sparsity, (tuple, list)) or len(kl_sparsity) != 2):
         raise ValueError(f"kl_sparsity must be a pair (rho, beta); got {kl_sparsity!r}.")
 
@@ -205,10 +206,10 @@ def fit_autoencoder(autoencoder, x_train, *, epochs: int, loss: str = "mse", bat
     Args:
         autoencoder: a Keras model mapping ``(n, d)`` to ``(n, d)``.
         x_train: ``(n, d)`` float32 in [0, 1]; input and target.
-        epochs: positive int.
+        epochs: positive int (at most 100,000).
         loss: Keras loss name, ``"mse"`` or ``"binary_crossentropy"`` (per pixel).
         batch_size: minibatch size (capped at ``n``).
-        learning_rate: Adam's initial learning rate (> 0).
+        learning_rate: Adam's initial learning rate, a positive finite number.
         validation_data: optional ``(n_val, d)`` array in [0, 1], watched only.
         verbose: Keras ``fit`` verbosity.
 
@@ -216,24 +217,28 @@ def fit_autoencoder(autoencoder, x_train, *, epochs: int, loss: str = "mse", bat
         The Keras ``History``.
 
     Raises:
-        ValueError: ``x_train`` not flat ``(n, d)`` in [0, 1], or its width differs from the model's input.
-        TypeError: ``autoencoder`` not a Keras model, non-int epochs.
+        ValueError: ``x_train`` not flat ``(n, d)`` in [0, 1] (NaN, inf included), or
+            its width differs from the model's input; ``validation_data`` likewise;
+            a learning rate that is 0, negative, NaN or inf; non-positive sizes.
+        TypeError: ``autoencoder`` not a Keras model, non-int epochs, complex or
+            object arrays.
     """
     if not isinstance(autoencoder, keras.Model):
         raise TypeError(f"autoencoder must be a keras.Model; got {type(autoencoder).__name__}.")
     x = _validate.unit_interval(x_train, "x_train")
     if x.ndim != 2 or x.shape[1] != autoencoder.input.shape[-1]:
         raise ValueError(f"x_train must be (n, {autoencoder.input.shape[-1]}); got shape {x.shape}.")
-    epochs = _validate.positive_int(epochs, "epochs")
+    epochs = _validate.bounded_int(epochs, "epochs", _validate.MAX_EPOCHS)
     batch_size = min(_validate.positive_int(batch_size, "batch_size"), len(x))
-    if _nonneg(learning_rate, "learning_rate") == 0:
-        raise ValueError("learning_rate must be > 0.")
+    learning_rate = _validate.learning_rate(learning_rate)
     steps = epochs * -(-len(x) // batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
     autoencoder.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
     val = None
     if validation_data is not None:
         v = _validate.unit_interval(validation_data, "validation_data")
+        if v.ndim != 2 or v.shape[1] != x.shape[1]:
+            raise ValueError(f"validation_data must be (n_val, {x.shape[1]}) like x_train; got shape {v.shape}.")
         val = (v, v)
     return autoencoder.fit(x, x, epochs=epochs, batch_size=batch_size, shuffle=True, validation_data=val,
                            verbose=verbose)
@@ -257,7 +262,12 @@ def contractive_penalty(code, kernel):
 
     Raises:
         ValueError: ``code``'s width differs from ``kernel``'s number of units.
+        TypeError: NumPy (or list) inputs that are complex, object or non-numeric.
     """
+    if isinstance(code, (np.ndarray, list, tuple)):
+        code = _validate.as_array(code, "code").astype(np.float32)
+    if isinstance(kernel, (np.ndarray, list, tuple)):
+        kernel = _validate.as_array(kernel, "kernel").astype(np.float32)
     if code.shape[-1] is not None and kernel.shape[-1] != code.shape[-1]:
         raise ValueError(f"code has {code.shape[-1]} units but kernel {tuple(kernel.shape)} has {kernel.shape[-1]}.")
     code = ops.convert_to_tensor(code)
@@ -388,8 +398,11 @@ def build_contractive_autoencoder(input_dim: int = 784, latent_dim: int = 128, *
         The model; ``model.encoder`` and ``model.decoder`` are its two halves.
 
     Raises:
-        TypeError / ValueError: bad sizes, a negative ``lam``, an unknown loss.
+        TypeError / ValueError: bad sizes, a negative ``lam``, an unknown loss, a
+            learning rate that is 0, negative, NaN or inf (or not a number).
     """
+    if compile:
+        learning_rate = _validate.learning_rate(learning_rate, allow_schedule=True)
     _, encoder, decoder = build_autoencoder(input_dim, latent_dim, activation="sigmoid",
                                             output_activation="sigmoid")
     model = ContractiveAutoencoder(encoder, decoder, lam=lam, reconstruction_loss=reconstruction_loss,
@@ -404,9 +417,10 @@ def _encoder_and_images(encoder, x):
         raise TypeError(f"encoder must be a keras.Model; got {type(encoder).__name__}.")
     x = _validate.as_array(x, "x").astype(np.float32)
     if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] != encoder.input.shape[-1]:
-        raise ValueError(f"x must be (n, {encoder.input.shape[-1]}) with n >= 1; got shape {x.shape}.")
+        hint = " (a single example? use x[None])" if x.ndim == 1 else ""
+        raise ValueError(f"x must be (n, {encoder.input.shape[-1]}) with n >= 1; got shape {x.shape}{hint}.")
     if not np.all(np.isfinite(x)):
-        raise ValueError("x contains NaN or inf.")
+        raise ValueError("x contains NaN or inf; expected finite inputs.")
     return x
 
 
@@ -452,17 +466,18 @@ def code_sensitivity(encoder, x, sigma: float = 0.01, seed: int = 0) -> float:
         encoder: a Keras model ``(n, d) -> (n, units)``.
         x: ``(n, d)`` inputs.
         sigma: noise standard deviation (> 0), in pixel units ([0, 1] scale).
-        seed: NumPy seed of the noise.
+        seed: NumPy seed of the noise (an int from 0 to 2**32 - 1).
 
     Returns:
         The mean ratio (a float, code units per pixel unit).
 
     Raises:
-        TypeError / ValueError: as :func:`encoder_jacobian_norm`, or ``sigma <= 0``.
+        TypeError / ValueError: as :func:`encoder_jacobian_norm`, ``sigma`` not a
+            positive finite number, a bad ``seed``.
     """
     x = _encoder_and_images(encoder, x)
-    if _nonneg(sigma, "sigma") == 0:
-        raise ValueError("sigma must be > 0.")
+    sigma = _validate.number(sigma, "sigma", positive=True)
+    seed = _validate.seed(seed)
     eps = (np.random.default_rng(seed).standard_normal(x.shape) * sigma).astype(np.float32)
     codes = np.asarray(encoder.predict(x, verbose=0))
     moved = np.asarray(encoder.predict(x + eps, verbose=0))
@@ -479,15 +494,17 @@ def logistic_probe(train_features, y_train, test_features, y_test, *, max_iter: 
     Args:
         train_features: ``(n, k)`` real features; test_features: ``(m, k)``.
         y_train: ``(n,)`` integer labels; y_test: ``(m,)``.
-        max_iter: L-BFGS iteration budget.
-        C: inverse regularisation strength (> 0).
+        max_iter: L-BFGS iteration budget (at most 100,000).
+        C: inverse regularisation strength, a positive finite number.
 
     Returns:
         ``{"accuracy": float in [0, 1], "converged": bool, "n_iter": int}``:
         ``converged`` is False when L-BFGS stopped at ``max_iter``.
 
     Raises:
-        ValueError: shapes that do not match, non-integer labels, non-finite features.
+        ValueError: shapes that do not match, non-integer labels, non-finite
+            features, ``max_iter`` not in [1, 100,000], ``C`` not positive and finite.
+        TypeError: complex or object features, ``max_iter``/``C`` of the wrong type.
     """
     import warnings
 
@@ -510,9 +527,8 @@ def logistic_probe(train_features, y_train, test_features, y_test, *, max_iter: 
     (ftr, ytr), (fte, yte) = arrays
     if ftr.shape[1] != fte.shape[1]:
         raise ValueError(f"train features have {ftr.shape[1]} columns, test features {fte.shape[1]}.")
-    max_iter = _validate.positive_int(max_iter, "max_iter")
-    if _nonneg(C, "C") == 0:
-        raise ValueError("C must be > 0.")
+    max_iter = _validate.bounded_int(max_iter, "max_iter", _validate.MAX_ITER)
+    C = _validate.number(C, "C", positive=True)
     clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter, C=C))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

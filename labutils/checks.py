@@ -476,11 +476,16 @@ def bars_for(lab: str, profile_name: str | None = None, dataset: str | None = No
         (:func:`report` then shows the results and fails with that reason).
 
     Raises:
-        TypeError: ``lab`` is not a string.
+        TypeError: ``lab`` is not a string (``1`` or ``["01"]``).
+        ValueError: ``lab`` is a string but not two digits (``"1"``, ``"../01"``).
         KeyError: unknown lab, profile or data set, with the known ones in the message.
     """
+    import re
+
     if not isinstance(lab, str):
         raise TypeError(f"lab must be a two-digit string like '01'; got {lab!r} ({type(lab).__name__}).")
+    if not re.fullmatch(r"[0-9]{2}", lab):
+        raise ValueError(f"lab must be a two-digit string like '01'; got {lab!r}.")
     prof = profile_name or profile.name()
     if dataset is None:
         from . import data
@@ -501,10 +506,12 @@ def bars_for(lab: str, profile_name: str | None = None, dataset: str | None = No
 
 
 def results_dir():
-    """``build/results/``: where :func:`report` writes and ``make run`` reads."""
-    d = paths.build_dir() / "results"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    """``build/results/``: where :func:`report` writes and ``make run`` reads.
+
+    Raises:
+        ValueError: the folder cannot be created; the message names ``LABUTILS_BUILD_DIR``.
+    """
+    return paths.build_subdir("results")
 
 
 def _fmt(v) -> str:
@@ -534,8 +541,10 @@ def report(lab: str, metrics: dict, bars: dict | None = None, *, title: str = ""
         "bars": {name: {"bar": "< 0.1", "passed": bool}}, "passed", "finished_at"}``.
 
     Raises:
-        ValueError: ``lab`` is not a two-digit string; a bar names a metric that is not in ``metrics``.
-        TypeError: a metric value is not a number.
+        ValueError: ``lab`` is not a two-digit string (it names the results file, so
+            ``"../../x"`` is refused); a bar names a metric that is not in ``metrics``.
+        TypeError: ``metrics`` or ``bars`` is not a dict; a metric value is not a
+            number; a bar that is not a :class:`Bar`.
         AssertionError: after printing and saving, if any bar is missed; the
             message lists every missed bar.
     """
@@ -543,8 +552,16 @@ def report(lab: str, metrics: dict, bars: dict | None = None, *, title: str = ""
 
     if not isinstance(lab, str) or not re.fullmatch(r"\d\d", lab):
         raise ValueError(f"lab must be a two-digit string like '01' (it names build/results/<lab>.json); got {lab!r}.")
+    if not isinstance(metrics, dict):
+        raise TypeError(f"metrics must be a dict {{name: number}}; got {type(metrics).__name__}.")
+    if bars is not None and not isinstance(bars, dict):
+        raise TypeError(f"bars must be a dict {{metric name: Bar}} (checks.bars_for(lab)); got {type(bars).__name__}.")
     unmeasured = bars.reason if isinstance(bars, Unmeasured) else None
     bars = dict(bars or {})
+    wrong = {n: b for n, b in bars.items() if not isinstance(b, Bar)}
+    if wrong:
+        name, bar = next(iter(wrong.items()))
+        raise TypeError(f"bars[{name!r}] must be a Bar (e.g. checks.below(0.1)); got {bar!r} ({type(bar).__name__}).")
     clean = {}
     for name, value in metrics.items():
         number = _number(value)

@@ -215,8 +215,8 @@ class DataSource:
         if self.kind == "keras":
             return 60000, 10000
         if self.kind == "npz":
-            with np.load(self.path, allow_pickle=False) as f:
-                return int(f["y_train"].shape[0]), int(f["y_test"].shape[0])
+            headers = _npz_headers(self.path)  # the shapes without decompressing the arrays
+            return int(headers["y_train"][0][0]), int(headers["y_test"][0][0])
         d = Path(self.path)
         n_test = _idx_dims(_find_idx(d, "test_labels"))[0]
         if self.offline_split:
@@ -282,9 +282,9 @@ def read_idx(path, *, max_items: int | None = None) -> np.ndarray:
 
     Args:
         path: ``str`` or ``Path`` to e.g. ``t10k-images-idx3-ubyte.gz``.
-        max_items: if given, read only the first ``max_items`` entries (images
-            or labels) and skip the size check of the rest; used to recognise a
-            data set by its first test labels.
+        max_items: if given, a positive int: read only the first ``max_items``
+            entries (images or labels) and skip the size check of the rest; used
+            to recognise a data set by its first test labels.
 
     Returns:
         ``uint8`` array: images ``(n, 28, 28)`` in 0-255 for magic 2051, labels
@@ -292,7 +292,8 @@ def read_idx(path, *, max_items: int | None = None) -> np.ndarray:
 
     Raises:
         FileNotFoundError: the file does not exist.
-        ValueError: the file is corrupt: not gzip although named ``.gz``, a
+        TypeError: ``path`` is not a str or Path; ``max_items`` not an int (booleans included).
+        ValueError: ``max_items`` not positive; the file is corrupt: not gzip although named ``.gz``, a
             wrong magic number (only unsigned-byte 2051/2049 are MNIST), a
             header that disagrees with the payload size (truncated or padded),
             more than 70,000 entries, images that are not 28x28, or labels
@@ -302,6 +303,10 @@ def read_idx(path, *, max_items: int | None = None) -> np.ndarray:
     big-endian int32 magic number ``0x000008NN`` (NN = number of dimensions),
     one big-endian int32 per dimension, then the data in C order.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or pathlib.Path naming an IDX file; got {path!r} ({type(path).__name__}).")
+    if max_items is not None:
+        max_items = _validate.positive_int(max_items, "max_items")  # read(-1) would decompress everything
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"IDX file not found: {path}")
@@ -447,14 +452,15 @@ def offline_split(labels, test_size: int = OFFLINE_TEST_SIZE, random_state: int 
         ``(test_size,)``, disjoint, in train_test_split's (shuffled) order.
 
     Raises:
-        ValueError: labels not one-dimensional, or test_size not below n.
+        ValueError: labels not one-dimensional integers, test_size not below n,
+            a negative ``random_state``. TypeError: non-int ``test_size`` or
+            ``random_state`` (booleans included).
     """
     from sklearn.model_selection import train_test_split
 
-    labels = _validate.as_array(labels, "labels")
-    if labels.ndim != 1:
-        raise ValueError(f"labels must be one-dimensional (n,); got shape {labels.shape}.")
+    labels = _int_labels(labels, "labels", "(n,)")
     test_size = _validate.positive_int(test_size, "test_size")
+    random_state = _validate.seed(random_state, "random_state")
     if test_size >= labels.shape[0]:
         raise ValueError(f"test_size={test_size} must be smaller than the {labels.shape[0]} labels.")
     return train_test_split(
@@ -520,13 +526,57 @@ def _check_arrays(x, y, split: str, where: str):
     return x, y.astype(np.uint8)
 
 
+_NPZ_KEYS = {"x_train", "y_train", "x_test", "y_test"}
+_MAX_ENTRIES = 70000
+
+
+def _npz_headers(path) -> dict:
+    """``{key: (shape, dtype)}`` of an ``.npz`` read from each member's ``.npy`` header only.
+
+    Checks what can be checked without decompressing the arrays: exactly the
+    four Keras keys, no object arrays, at most 70,000 entries of at most 28x28
+    values each. So a small compressed file that promises gigabytes (a "zip
+    bomb") is refused before any array is decompressed.
+    """
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path} is not a readable .npz file ({exc}).") from exc
+    headers = {}
+    with archive:
+        names = {n[:-4] if n.endswith(".npy") else n: n for n in archive.namelist()}
+        if set(names) != _NPZ_KEYS:
+            raise ValueError(f"{path} must hold exactly the arrays {sorted(_NPZ_KEYS)} (as Keras saves them); "
+                             f"it holds {sorted(names)}.")
+        for key, member in names.items():
+            try:
+                with archive.open(member) as f:
+                    version = np.lib.format.read_magic(f)
+                    reader = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                              else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = reader(f)
+            except Exception as exc:  # not an .npy member, a corrupt header, a version we cannot read
+                raise ValueError(f"{path}: {key} is not a readable .npy array ({exc}).") from exc
+            if dtype.hasobject:
+                raise ValueError(f"{path} holds object arrays ({key}); expected uint8 images and integer labels.")
+            per_entry = int(np.prod(shape[1:])) if len(shape) > 1 else 1
+            if len(shape) == 0 or shape[0] > _MAX_ENTRIES or per_entry > 28 * 28 or dtype.itemsize > 8:
+                raise ValueError(f"{path}: {key} is declared as {shape} {dtype}; MNIST-format arrays hold at most "
+                                 f"{_MAX_ENTRIES:,} entries of at most 28x28 values, so it is not read.")
+            headers[key] = (tuple(shape), dtype)
+    return headers
+
+
 def _load_npz(path: str):
+    _npz_headers(path)  # keys, dtypes and sizes from the headers, before anything is decompressed
     try:
         f = np.load(path, allow_pickle=False)
     except Exception as exc:
         raise ValueError(f"{path} is not a readable .npz file ({exc}).") from exc
     with f:
-        keys = {"x_train", "y_train", "x_test", "y_test"}
+        keys = _NPZ_KEYS
         if set(f.files) != keys:
             raise ValueError(f"{path} must hold exactly the arrays {sorted(keys)} (as Keras saves them); "
                              f"it holds {sorted(f.files)}.")
@@ -609,6 +659,9 @@ def load_dataset(
     """
     if flatten and channel_axis:
         raise ValueError("Choose at most one of flatten=True ((n, 784)) and channel_axis=True ((n, 28, 28, 1)).")
+    for n, arg in ((n_train, "n_train"), (n_test, "n_test")):
+        if n is not None:
+            _validate.positive_int(n, arg)  # before any file is read or downloaded
     source = find_dataset(name)
     (x_train, y_train), (x_test, y_test) = _load_raw(source)
     out = []
@@ -635,6 +688,16 @@ def load_mnist(**kwargs):
     return load_dataset("mnist", **kwargs)
 
 
+def _int_labels(labels, name: str, example: str = "(m,)") -> np.ndarray:
+    """``(m,)`` integer class labels, or a clear error (float labels such as 0.5 are refused)."""
+    arr = _validate.as_array(labels, name)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional {example}; got shape {arr.shape}.")
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"{name} must be integer class labels; got dtype {arr.dtype}.")
+    return arr
+
+
 def stratified_subset(labels, n: int, seed: int = 0) -> np.ndarray:
     """Indices of ``n`` labelled examples with equal counts per class (within one).
 
@@ -645,7 +708,7 @@ def stratified_subset(labels, n: int, seed: int = 0) -> np.ndarray:
     Args:
         labels: ``(m,)`` integer class labels.
         n: budget, between the number of classes and ``m``.
-        seed: seed of NumPy's ``default_rng`` for the draw.
+        seed: seed of NumPy's ``default_rng`` for the draw (an int from 0 to 2**32 - 1).
 
     Returns:
         Sorted int array ``(n,)`` of distinct indices into ``labels``.
@@ -653,12 +716,12 @@ def stratified_subset(labels, n: int, seed: int = 0) -> np.ndarray:
     Raises:
         ValueError: ``n`` smaller than the number of classes or larger than ``m``;
             a class with fewer examples than its share; labels not
-            one-dimensional. TypeError: non-int ``n``.
+            one-dimensional integers; a negative ``seed``. TypeError: non-int
+            ``n`` or ``seed``; complex or object labels.
     """
-    labels = _validate.as_array(labels, "labels")
-    if labels.ndim != 1:
-        raise ValueError(f"labels must be one-dimensional (m,); got shape {labels.shape}.")
+    labels = _int_labels(labels, "labels")
     n = _validate.positive_int(n, "n")
+    seed = _validate.seed(seed)
     classes, counts = np.unique(labels, return_counts=True)
     if n < classes.size or n > labels.shape[0]:
         raise ValueError(f"n={n} must lie between the number of classes ({classes.size}) and the number of labels ({labels.shape[0]}).")
@@ -686,21 +749,23 @@ def gaussian_noise(x, noise_factor: float = 0.5, seed: int = 0) -> np.ndarray:
     Args:
         x: images, any shape, ``float`` in [0, 1].
         noise_factor: standard deviation of the noise, >= 0.
-        seed: seed of NumPy's ``default_rng``; the same seed gives the same noise.
+        seed: seed of NumPy's ``default_rng`` (an int from 0 to 2**32 - 1, or a
+            list of them); the same seed gives the same noise.
 
     Returns:
         ``float32`` array of ``x``'s shape in [0, 1].
 
     Raises:
-        ValueError: ``x`` outside [0, 1] (e.g. 0-255 pixels) or a negative
-            ``noise_factor``. TypeError: non-numeric input.
+        ValueError: ``x`` outside [0, 1] (e.g. 0-255 pixels), NaN or inf in ``x``,
+            a negative or non-finite ``noise_factor``, a negative ``seed``.
+        TypeError: non-numeric, complex or object input; a ``seed`` that is not an int.
     """
     x = _validate.unit_interval(x, "x")
     if isinstance(noise_factor, (bool, np.bool_)) or not isinstance(noise_factor, (int, float, np.integer, np.floating)):
         raise TypeError(f"noise_factor must be a number; got {noise_factor!r} ({type(noise_factor).__name__}).")
     if not np.isfinite(noise_factor) or noise_factor < 0:
         raise ValueError(f"noise_factor must be a finite number >= 0; got {noise_factor!r}.")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_validate.seed(seed, allow_sequence=True))
     noisy = x + np.float32(noise_factor) * rng.standard_normal(x.shape, dtype=np.float32)
     return np.clip(noisy, 0.0, 1.0)
 
@@ -720,11 +785,12 @@ def masking_noise(x, fraction: float = 0.3, seed: int = 0) -> np.ndarray:
         ``float32`` array of ``x``'s shape in [0, 1].
 
     Raises:
-        ValueError: ``x`` outside [0, 1] or ``fraction`` outside [0, 1].
+        ValueError: ``x`` outside [0, 1] or not finite, ``fraction`` outside [0, 1],
+            a negative ``seed``. TypeError: complex or object ``x``, a non-int ``seed``.
     """
     x = _validate.unit_interval(x, "x")
     fraction = _validate.probability(fraction, "fraction")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_validate.seed(seed, allow_sequence=True))
     keep = rng.random(x.shape) >= fraction
     return np.where(keep, x, np.float32(0.0)).astype(np.float32)
 
@@ -744,11 +810,12 @@ def salt_and_pepper(x, amount: float = 0.1, seed: int = 0) -> np.ndarray:
         ``float32`` array of ``x``'s shape in [0, 1].
 
     Raises:
-        ValueError: ``x`` outside [0, 1] or ``amount`` outside [0, 1].
+        ValueError: ``x`` outside [0, 1] or not finite, ``amount`` outside [0, 1],
+            a negative ``seed``. TypeError: complex or object ``x``, a non-int ``seed``.
     """
     x = _validate.unit_interval(x, "x")
     amount = _validate.probability(amount, "amount")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_validate.seed(seed, allow_sequence=True))
     hit = rng.random(x.shape) < amount
     salt = rng.random(x.shape) < 0.5
     return np.where(hit, salt.astype(np.float32), x).astype(np.float32)
@@ -765,7 +832,8 @@ def binarize(x, threshold: float = 0.5) -> np.ndarray:
         ``float32`` array of 0s and 1s, ``x``'s shape.
 
     Raises:
-        ValueError: ``x`` outside [0, 1] or threshold outside [0, 1).
+        ValueError: ``x`` outside [0, 1] or not finite, threshold outside [0, 1).
+        TypeError: complex or object ``x``, a non-number ``threshold``.
     """
     x = _validate.unit_interval(x, "x")
     threshold = _validate.probability(threshold, "threshold", allow_one=False)
@@ -787,8 +855,9 @@ def dynamic_binarize(x, seed: int = 0) -> np.ndarray:
         ``float32`` array of 0s and 1s, ``x``'s shape.
 
     Raises:
-        ValueError: ``x`` outside [0, 1].
+        ValueError: ``x`` outside [0, 1] or not finite, a negative ``seed``.
+        TypeError: complex or object ``x``, a non-int ``seed``.
     """
     x = _validate.unit_interval(x, "x")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_validate.seed(seed, allow_sequence=True))
     return (rng.random(x.shape, dtype=np.float32) < x).astype(np.float32)

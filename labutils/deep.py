@@ -60,14 +60,16 @@ def corrupt(x, kind: str, level: float, seed: int = 0) -> np.ndarray:
         x: images of any shape, e.g. ``(batch, 28, 28, 1)``, float in [0, 1].
         kind: ``"gaussian"`` or ``"masking"``.
         level: the noise factor (>= 0) or the masked fraction (in [0, 1]).
-        seed: NumPy seed; the same seed gives the same noise.
+        seed: NumPy seed (an int from 0 to 2**32 - 1, or a list of them); the
+            same seed gives the same noise.
 
     Returns:
         ``float32`` array of ``x``'s shape in [0, 1].
 
     Raises:
-        ValueError: an unknown ``kind``, a level out of range, or ``x`` outside [0, 1].
-        TypeError: a non-string ``kind`` or non-numeric input.
+        ValueError: an unknown ``kind``, a level out of range (NaN, inf included),
+            ``x`` outside [0, 1] or not finite, a negative ``seed``.
+        TypeError: a non-string ``kind``, non-numeric, complex or object input, a non-int ``seed``.
     """
     if not isinstance(kind, str):
         raise TypeError(f"kind must be a string, one of {sorted(NOISE_KINDS)}; got {kind!r}.")
@@ -96,7 +98,8 @@ class NoisyBatches(keras.utils.PyDataset):
 
     Raises:
         ValueError / TypeError: as :func:`corrupt` (checked once, on a batch, at
-            construction), or a non-positive ``batch_size``.
+            construction), a non-positive ``batch_size``, a ``seed`` that is not an
+            int from 0 to 2**32 - 1 (``1.5`` or ``True`` included).
     """
 
     def __init__(self, x, kind: str, level: float, *, batch_size: int = 128, seed: int = 0, shuffle: bool = True,
@@ -106,6 +109,7 @@ class NoisyBatches(keras.utils.PyDataset):
         if self.x.ndim < 2:
             raise ValueError(f"x must be a batch of images (n, ...); got shape {self.x.shape}.")
         self.batch_size = _validate.positive_int(batch_size, "batch_size")
+        seed = _validate.seed(seed)
         corrupt(self.x[:2], kind, level, seed=0)  # validate kind and level now, not inside fit
         self.kind, self.level, self.seed, self.shuffle = kind, level, int(seed), bool(shuffle)
         self.epoch = 0
@@ -190,14 +194,15 @@ def conv_autoencoder(input_shape=(28, 28, 1), *, filters=(32, 64), latent_dim: i
         (0, 1) and holds ``encoder`` and ``decoder`` as layers of those names.
 
     Raises:
-        ValueError: empty ``filters``, sizes not divisible, non-positive sizes.
-        TypeError: non-int sizes.
+        ValueError: empty ``filters``, sizes not divisible, non-positive sizes,
+            an ``input_shape`` that is not three sizes.
+        TypeError: non-int sizes (booleans included), ``filters`` not a tuple of ints.
     """
     layers = keras.layers
-    if len(input_shape) != 3:
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
         raise ValueError(f"input_shape must be (height, width, channels); got {input_shape!r}.")
     input_shape = tuple(_validate.positive_int(s, "input_shape[i]") for s in input_shape)
-    filters = tuple(_validate.positive_int(f, "filters[i]") for f in filters)
+    filters = _validate.sizes(filters, "filters")
     if not filters:
         raise ValueError("filters must name at least one convolution level, e.g. (32, 64).")
     kernel_size = _validate.positive_int(kernel_size, "kernel_size")
@@ -319,11 +324,12 @@ def tied_dense_autoencoder(input_dim: int = 784, latent_dim: int = 32, *, hidden
         returned.)
 
     Raises:
-        TypeError / ValueError: non-positive or non-int sizes.
+        TypeError / ValueError: non-positive or non-int sizes (booleans included),
+            ``hidden_units`` not a tuple of ints.
     """
     input_dim = _validate.positive_int(input_dim, "input_dim")
     latent_dim = _validate.positive_int(latent_dim, "latent_dim")
-    hidden_units = tuple(_validate.positive_int(u, "hidden_units[i]") for u in hidden_units)
+    hidden_units = _validate.sizes(hidden_units, "hidden_units")
     x_in = keras.Input(shape=(input_dim,), name="image")
     h = x_in
     dense_layers = []
@@ -376,8 +382,10 @@ def greedy_layerwise_pretrain(x_train, units=(128, 64, 32), *, epochs: int, batc
     Args:
         x_train: ``(n, d)`` float in [0, 1], e.g. ``(n, 784)``.
         units: widths of the encoder layers, the last one the code.
-        epochs: epochs per layer (the stack costs ``len(units) * epochs`` shallow epochs).
-        batch_size, learning_rate: the optimizer's settings for every layer.
+        epochs: epochs per layer (the stack costs ``len(units) * epochs`` shallow
+            epochs), at most 100,000.
+        batch_size, learning_rate: the optimizer's settings for every layer (a
+            positive int; a positive finite number or a Keras schedule).
         optimizer: ``"adam"`` or ``"sgd"`` (plain SGD, as in 2006).
         activation: activation of the encoder layers (and hidden decoder layers).
         validation_data: optional ``(n_val, d)`` array, encoded alongside and
@@ -392,19 +400,23 @@ def greedy_layerwise_pretrain(x_train, units=(128, 64, 32), *, epochs: int, batc
         per layer], "seconds": wall time of the pretraining in seconds}``.
 
     Raises:
-        ValueError: ``x_train`` not 2-d in [0, 1], empty ``units``, an unknown optimizer.
-        TypeError: non-int sizes or epochs.
+        ValueError: ``x_train`` not 2-d in [0, 1] (NaN, inf included), empty
+            ``units``, an unknown optimizer, a learning rate that is 0, negative,
+            NaN or inf, non-positive sizes.
+        TypeError: non-int sizes or epochs (booleans included), complex or object
+            arrays, a learning rate that is not a number.
     """
     x = _validate.unit_interval(x_train, "x_train")
     if x.ndim != 2:
         raise ValueError(f"x_train must be flat vectors (n, d); got shape {x.shape}.")
-    units = tuple(_validate.positive_int(u, "units[i]") for u in units)
+    units = _validate.sizes(units, "units")
     if not units:
         raise ValueError("units must hold at least one layer width, e.g. (128, 64, 32).")
-    epochs = _validate.positive_int(epochs, "epochs")
+    epochs = _validate.bounded_int(epochs, "epochs", _validate.MAX_EPOCHS)
     batch_size = _validate.positive_int(batch_size, "batch_size")
+    learning_rate = _validate.learning_rate(learning_rate, allow_schedule=True)
     optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
-    if optimizer not in optimizers:
+    if not isinstance(optimizer, str) or optimizer not in optimizers:
         raise ValueError(f"optimizer must be one of {sorted(optimizers)}; got {optimizer!r}.")
     val = None if validation_data is None else _validate.unit_interval(validation_data, "validation_data")
     if val is not None and (val.ndim != 2 or val.shape[1] != x.shape[1]):
@@ -460,16 +472,18 @@ def tsne(codes, *, seed: int = 0, perplexity: float = 30.0, max_iter: int = 1000
 
     Args:
         codes: ``(n, d)`` real array with ``n > perplexity`` (e.g. 1,500 test codes).
-        seed: ``random_state`` of TSNE; the same seed gives the same picture.
+        seed: ``random_state`` of TSNE (an int from 0 to 2**32 - 1); the same seed
+            gives the same picture.
         perplexity: effective number of neighbours, > 0 and < n.
-        max_iter: optimisation steps (at least 250).
+        max_iter: optimisation steps (at least 250, at most 100,000).
 
     Returns:
         ``float64`` array ``(n, 2)``.
 
     Raises:
         ValueError: codes not 2-d, NaN/inf, too few points for the perplexity,
-            ``max_iter`` below 250. TypeError: non-numeric codes.
+            ``max_iter`` below 250 or above 100,000, a negative ``seed``.
+        TypeError: non-numeric, complex or object codes; a non-int ``seed`` or ``max_iter``.
     """
     from sklearn.manifold import TSNE
     from threadpoolctl import threadpool_limits
@@ -483,7 +497,8 @@ def tsne(codes, *, seed: int = 0, perplexity: float = 30.0, max_iter: int = 1000
             or not 0 < perplexity < z.shape[0]:
         raise ValueError(f"perplexity must be a number between 0 and the number of codes ({z.shape[0]}); "
                          f"got {perplexity!r}.")
-    max_iter = _validate.positive_int(max_iter, "max_iter")
+    max_iter = _validate.bounded_int(max_iter, "max_iter", _validate.MAX_ITER)
+    seed = _validate.seed(seed)
     if max_iter < 250:
         raise ValueError(f"max_iter must be at least 250 (scikit-learn's minimum); got {max_iter}.")
     with threadpool_limits(1):

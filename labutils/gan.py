@@ -229,9 +229,11 @@ class GAN(keras.Model):
         seed: seed of the noise ``z`` drawn in ``train_step`` (None: unseeded).
 
     Raises:
-        TypeError: generator/discriminator not Keras models. ValueError: networks
-            that disagree on image shape or conditioning; at ``fit`` time, a
-            conditional GAN without labels, or a ``fit`` before ``compile``.
+        TypeError: generator/discriminator not Keras models; a ``seed`` that is not
+            an int or None. ValueError: networks that disagree on image shape or
+            conditioning; a negative ``seed``; at ``fit`` time, a conditional GAN
+            without labels, NumPy images outside [-1, 1] or with NaN or inf, or a
+            ``fit`` before ``compile``.
     """
 
     def __init__(self, generator, discriminator, label_smoothing: float = 0.0, seed=None, **kwargs):
@@ -245,8 +247,7 @@ class GAN(keras.Model):
         if len(generator.inputs) != len(discriminator.inputs):
             raise ValueError("generator and discriminator must both be conditional (two inputs) or both not; "
                              f"they have {len(generator.inputs)} and {len(discriminator.inputs)} inputs.")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-            raise TypeError(f"seed must be an int or None; got {seed!r} ({type(seed).__name__}).")
+        seed = _validate.seed(seed, allow_none=True)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = int(generator.inputs[0].shape[-1])
@@ -304,9 +305,20 @@ class GAN(keras.Model):
             raise ValueError("compile the GAN first: gan.compile(d_optimizer=..., g_optimizer=...).")
         if self.conditional and y is None and isinstance(x, np.ndarray):
             raise ValueError("a conditional GAN needs the one-hot labels: fit(x, y_onehot).")
-        if isinstance(x, np.ndarray) and x.size and (x.min() < -1.0001 or x.max() > 1.0001):
-            raise ValueError(f"x must be images in [-1, 1] (see to_tanh_range); got values in "
-                             f"[{x.min():g}, {x.max():g}].")
+        if isinstance(x, np.ndarray):
+            x = _validate.as_array(x, "x")
+            if x.size and not np.all(np.isfinite(x)):
+                raise ValueError("x contains NaN or inf; expected images in [-1, 1] (see to_tanh_range).")
+            if x.size and (x.min() < -1.0001 or x.max() > 1.0001):
+                raise ValueError(f"x must be images in [-1, 1] (see to_tanh_range); got values in "
+                                 f"[{x.min():g}, {x.max():g}].")
+            want = tuple(self.discriminator.inputs[0].shape[1:])
+            if tuple(x.shape[1:]) != want:
+                raise ValueError(f"x must be a batch of images (n, {', '.join(map(str, want))}); got shape {x.shape}.")
+        if self.conditional and isinstance(y, np.ndarray) and isinstance(x, np.ndarray):
+            y = _validate.finite_array(y, "y_onehot")
+            if y.shape != (len(x), self.num_classes):
+                raise ValueError(f"y_onehot must be one-hot labels ({len(x)}, {self.num_classes}); got shape {y.shape}.")
 
     def fit(self, x=None, y=None, *args, **kwargs):
         self._check_fit_args(x, y)
@@ -360,10 +372,10 @@ class GAN(keras.Model):
         """``n`` samples ``G(z)``, ``z ~ N(0, I)`` (NumPy seed ``seed``), or ``G(z)`` for a given ``z``.
 
         Args:
-            n: number of images (positive int; must equal ``len(z)`` when ``z`` is given).
+            n: number of images (an int from 1 to 100,000; must equal ``len(z)`` when ``z`` is given).
             labels: ``(n,)`` integer classes for a conditional GAN (required there, refused otherwise).
-            seed: NumPy seed of ``z``.
-            z: optional ``(n, latent_dim)`` noise, e.g. fixed noise or an interpolation.
+            seed: NumPy seed of ``z`` (an int from 0 to 2**32 - 1).
+            z: optional ``(n, latent_dim)`` finite noise, e.g. fixed noise or an interpolation.
             batch_size: images per generator pass.
 
         Returns:
@@ -371,12 +383,13 @@ class GAN(keras.Model):
             :func:`to_unit_range`, ready for the judge and the plots).
 
         Raises:
-            ValueError / TypeError: bad ``n``, ``z`` or ``labels``.
+            ValueError / TypeError: bad ``n``, ``seed``, ``z`` (NaN or inf included) or ``labels``.
         """
-        n = _validate.positive_int(n, "n")
+        n = _validate.bounded_int(n, "n", _validate.MAX_SAMPLES)
+        seed = _validate.seed(seed)
         if z is None:
             z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
-        z = _validate.as_array(z, "z").astype(np.float32)
+        z = _validate.finite_array(z, "z", np.float32)
         if z.shape != (n, self.latent_dim):
             raise ValueError(f"z must be ({n}, {self.latent_dim}); got shape {z.shape}.")
         y = self.onehot(labels, n)
@@ -438,16 +451,21 @@ def build_gan(latent_dim: int = 64, *, num_classes: int = 0, g_filters=(64, 32),
         dropout: the discriminator's dropout rate.
         d_batch_norm: batch norm in the discriminator (see :func:`dcgan_discriminator`).
         label_smoothing: one-sided label smoothing of :class:`GAN`.
-        learning_rate, beta_1: Adam's settings, the same for both networks.
-        seed: seed of the training noise.
+        learning_rate, beta_1: Adam's settings, the same for both networks: a
+            positive finite number (or a Keras schedule), and a number in [0, 1).
+        seed: seed of the training noise (an int from 0 to 2**32 - 1, or None).
         compile: compile with one Adam per network.
 
     Returns:
         A :class:`GAN` named ``"dcgan"`` or ``"cgan"``.
 
     Raises:
-        TypeError / ValueError: as the builders and :class:`GAN`.
+        TypeError / ValueError: as the builders and :class:`GAN`; a learning rate
+            that is 0, negative, NaN or inf; ``beta_1`` outside [0, 1).
     """
+    if compile:
+        learning_rate = _validate.learning_rate(learning_rate, allow_schedule=True)
+        beta_1 = _validate.probability(beta_1, "beta_1", allow_one=False)
     generator = dcgan_generator(latent_dim, num_classes=num_classes, filters=g_filters)
     discriminator = dcgan_discriminator(num_classes=num_classes, filters=d_filters, dropout=dropout,
                                         batch_norm=d_batch_norm)
@@ -477,12 +495,14 @@ class SampleGrid(keras.callbacks.Callback):
         display_every: show every k-th epoch's grid with ``IPython.display`` (None: never).
 
     Raises:
-        TypeError / ValueError: ``z`` not a 2-d array, bad ``ncols`` or ``display_every``.
+        TypeError / ValueError: ``z`` not a 2-d finite array, bad ``ncols`` or
+            ``display_every``; at the start of training, a model name that is not
+            a plain file name when ``directory`` is left to its default.
     """
 
     def __init__(self, z, labels=None, *, directory=None, ncols: int = 10, display_every=None):
         super().__init__()
-        z = _validate.as_array(z, "z").astype(np.float32)
+        z = _validate.finite_array(z, "z", np.float32)
         if z.ndim != 2 or z.shape[0] == 0:
             raise ValueError(f"z must be (n, latent_dim) fixed noise; got shape {z.shape}.")
         self.z = z
@@ -493,13 +513,17 @@ class SampleGrid(keras.callbacks.Callback):
         self.grids: dict[int, np.ndarray] = {}
         self.paths: list[Path] = []
 
+    def on_train_begin(self, logs=None):
+        if self.directory is None:  # the default folder is named after the model: keep it inside build/
+            _validate.file_name(self.model.name, "the model's name (it names build/gan_samples/<name>)")
+
     def on_epoch_end(self, epoch, logs=None):
         from . import plots
 
         images = self.model.generate(len(self.z), self.labels, z=self.z)
         self.grids[epoch + 1] = images
         fig = plots.image_grid(images, ncols=self.ncols, suptitle=f"{self.model.name}, epoch {epoch + 1}")
-        directory = self.directory or paths.build_dir() / "gan_samples" / self.model.name
+        directory = self.directory or paths.build_subdir("gan_samples", self.model.name)
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"epoch_{epoch + 1:03d}.png"
         fig.savefig(path, dpi=60)
@@ -528,14 +552,15 @@ class QualityMonitor(keras.callbacks.Callback):
     Args:
         judge: the MNIST classifier (with a layer named ``"features"``).
         reference: ``(m, 28, 28, 1)`` real test images in [0, 1].
-        floor: the real-vs-real Fréchet distance at the same sample sizes (> 0).
-        n: generated samples per measurement (use ``m``: the same size as the floor's).
+        floor: the real-vs-real Fréchet distance at the same sample sizes (a positive finite number).
+        n: generated samples per measurement (use ``m``: the same size as the floor's), at most 100,000.
         every: measure every k-th epoch (and always after the last one).
-        seed: NumPy seed of the noise (the same noise every epoch).
+        seed: NumPy seed of the noise (the same noise every epoch), an int from 0 to 2**32 - 1.
         labels: ``(n,)`` classes to ask a conditional GAN for (default: n/10 of each).
 
     Raises:
-        TypeError / ValueError: bad images, ``floor <= 0``, bad ``n``/``every``.
+        TypeError / ValueError: bad images, ``floor`` not a positive finite number,
+            bad ``n``/``every``/``seed``, ``judge`` not a Keras model.
     """
 
     def __init__(self, judge, reference, floor: float, *, n: int = 1000, every: int = 1, seed: int = 12345,
@@ -543,13 +568,14 @@ class QualityMonitor(keras.callbacks.Callback):
         super().__init__()
         from . import metrics
 
-        if isinstance(floor, bool) or not isinstance(floor, (int, float, np.floating)) or not floor > 0:
-            raise ValueError(f"floor must be a positive number (the real-vs-real FD); got {floor!r}.")
+        if isinstance(floor, bool) or not isinstance(floor, (int, float, np.integer, np.floating)) \
+                or not floor > 0 or not np.isfinite(floor):
+            raise ValueError(f"floor must be a positive finite number (the real-vs-real FD); got {floor!r}.")
         self.judge = judge
         self.floor = float(floor)
-        self.n = _validate.positive_int(n, "n")
+        self.n = _validate.bounded_int(n, "n", _validate.MAX_SAMPLES)
         self.every = _validate.positive_int(every, "every")
-        self.seed = int(seed)
+        self.seed = _validate.seed(seed)
         self.labels = labels
         self.reference_stats = metrics.feature_statistics(metrics.judge_outputs(judge, reference)[0])
         self.history = {k: [] for k in ("epoch", "fd", "fd_ratio", "kl_uniform", "classifier_score",

@@ -21,8 +21,9 @@ EPSILON = 1e-7
 def _pair(x, x_hat):
     x = _validate.unit_interval(x, "x")
     x_hat = _validate.unit_interval(x_hat, "x_hat")
-    if x.ndim == 0 or x_hat.ndim == 0:
-        raise ValueError(f"x and x_hat must be batches (n, ...); got shapes {x.shape} and {x_hat.shape}.")
+    # a single flat image (784,) would be read as 784 one-pixel images, a single (28, 28, 1) as 28 images
+    _validate.batch(x, "x", "(n, ...)")
+    _validate.batch(x_hat, "x_hat", "(n, ...)")
     if x.shape != x_hat.shape:
         raise ValueError(f"x {x.shape} and x_hat {x_hat.shape} must have the same shape.")
     return x.reshape(x.shape[0], -1).astype(np.float64), x_hat.reshape(x.shape[0], -1).astype(np.float64)
@@ -36,14 +37,16 @@ def per_image_bce(x, x_hat) -> np.ndarray:
     pixel (for binary x), or the cross-entropy between grey levels (for grey x).
 
     Args:
-        x: targets ``(n, ...)``, float in [0, 1].
+        x: targets ``(n, ...)``, float in [0, 1] (a batch: at least two dimensions).
         x_hat: reconstructions of the same shape, float in [0, 1].
 
     Returns:
         ``float64`` array ``(n,)``, nats per pixel.
 
     Raises:
-        ValueError: shapes differ or values outside [0, 1] (e.g. 0-255 pixels).
+        ValueError: shapes differ, an unbatched single image ``(784,)``, values
+            outside [0, 1] (e.g. 0-255 pixels), NaN or inf.
+        TypeError: complex, object or non-numeric arrays.
     """
     x, p = _pair(x, x_hat)
     p = np.clip(p, EPSILON, 1.0 - EPSILON)
@@ -65,7 +68,8 @@ def mse(x, x_hat) -> float:
     """Mean squared error over all images and pixels (pixels in [0, 1]).
 
     Raises:
-        ValueError: shapes differ or values outside [0, 1].
+        ValueError: shapes differ, an unbatched single image, values outside
+            [0, 1], NaN or inf. TypeError: complex, object or non-numeric arrays.
     """
     x, p = _pair(x, x_hat)
     return float(np.mean((x - p) ** 2))
@@ -166,15 +170,16 @@ def active_units(z_mean, threshold: float = 0.01) -> int:
 
     Raises:
         ValueError: ``z_mean`` not 2-D with at least two rows, non-finite values,
-            or a non-positive threshold.
+            or a threshold that is not a positive finite number.
     """
     m = _validate.as_array(z_mean, "z_mean").astype(np.float64)
     if m.ndim != 2 or m.shape[0] < 2:
         raise ValueError(f"z_mean must be (n, latent_dim) with n >= 2; got shape {m.shape}.")
     if not np.isfinite(m).all():
         raise ValueError("z_mean must be finite.")
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) or not threshold > 0:
-        raise ValueError(f"threshold must be a number > 0; got {threshold!r}.")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
+            or not threshold > 0 or not np.isfinite(threshold):
+        raise ValueError(f"threshold must be a finite number > 0; got {threshold!r}.")
     return int((m.var(axis=0) > threshold).sum())
 
 
@@ -206,6 +211,9 @@ __all__ += [
 
 #: Largest number of binary units that rbm_log_partition_exact sums over (2**24 terms).
 EXACT_MAX_UNITS = 24
+#: Upper bounds of AIS: intermediate distributions (each one a Gibbs step of every run) and runs.
+AIS_MAX_BETAS = 1_000_000
+AIS_MAX_RUNS = 10_000
 
 
 def _rbm_softplus(x):
@@ -287,17 +295,18 @@ def rbm_pseudo_likelihood(v, weights, visible_bias, hidden_bias, seed=0) -> np.n
     Args:
         v: ``(n, n_visible)`` binary images, values in {0, 1}.
         weights, visible_bias, hidden_bias: the RBM, see :func:`rbm_free_energy`.
-        seed: int seed of ``numpy.random.RandomState`` that picks the pixels.
+        seed: int seed of ``numpy.random.RandomState`` that picks the pixels (0 to 2**32 - 1).
 
     Returns:
         ``float64`` ``(n,)``, nats per image (negative; higher is better).
 
     Raises:
-        ValueError / TypeError: as :func:`rbm_free_energy`.
+        ValueError / TypeError: as :func:`rbm_free_energy`; a ``seed`` that is not
+            an int from 0 to 2**32 - 1 (booleans and floats included).
     """
     W, b, c = _rbm_params(weights, visible_bias, hidden_bias)
     x = _binary_visible(v, W.shape[0])
-    idx = np.random.RandomState(seed).randint(0, x.shape[1], x.shape[0])
+    idx = np.random.RandomState(_validate.seed(seed)).randint(0, x.shape[1], x.shape[0])
     rows = np.arange(x.shape[0])
     flipped = x.copy()
     flipped[rows, idx] = 1.0 - flipped[rows, idx]
@@ -386,15 +395,15 @@ def ais_betas(n_betas: int = 14500) -> np.ndarray:
     distributions change fastest).
 
     Args:
-        n_betas: number of intermediate transitions (>= 3).
+        n_betas: number of intermediate transitions (>= 3, at most ``AIS_MAX_BETAS`` = 1,000,000).
 
     Returns:
         ``float64`` ``(n_betas + 1,)``, strictly increasing, first 0 and last 1.
 
     Raises:
-        ValueError / TypeError: ``n_betas`` not an int >= 3.
+        ValueError / TypeError: ``n_betas`` not an int from 3 to 1,000,000 (booleans refused).
     """
-    n = _validate.positive_int(n_betas, "n_betas")
+    n = _validate.bounded_int(n_betas, "n_betas", AIS_MAX_BETAS, "each is one Gibbs step of every AIS run")
     if n < 3:
         raise ValueError(f"n_betas must be at least 3 (one step per segment); got {n}.")
     n1 = max(1, round(n * 500 / 14500))
@@ -489,16 +498,19 @@ def ais_log_partition(weights, visible_bias, hidden_bias, *, base_visible_bias, 
             :func:`base_rate_visible_bias` of the training images.
         n_betas: number of intermediate distributions for :func:`ais_betas`
             (the paper: 14,500); ignored when ``betas`` is given.
-        n_runs: number of independent AIS runs (the paper: 100).
-        seed: NumPy ``default_rng`` seed.
-        betas: optional explicit schedule: increasing, from 0 to 1.
+        n_runs: number of independent AIS runs (the paper: 100), from 2 to ``AIS_MAX_RUNS`` = 10,000.
+        seed: NumPy ``default_rng`` seed (an int from 0 to 2**32 - 1).
+        betas: optional explicit schedule: increasing, from 0 to 1, at most
+            ``AIS_MAX_BETAS + 1`` values.
 
     Returns:
         :class:`AISResult` (``log_z`` in nats).
 
     Raises:
         ValueError: shapes that do not match, a schedule that is not increasing
-            from 0 to 1, fewer than 2 runs. TypeError: non-numeric input.
+            from 0 to 1 or too long, fewer than 2 or more than 10,000 runs, a
+            negative ``seed``, NaN or inf parameters. TypeError: non-numeric,
+            complex or object input; a non-int ``n_runs`` or ``seed``.
 
     Cost: two ``(n_runs, n_visible) x (n_visible, n_hidden)`` products per
     step, run with one BLAS thread (robust when other processes share the
@@ -510,13 +522,16 @@ def ais_log_partition(weights, visible_bias, hidden_bias, *, base_visible_bias, 
     b_a = _validate.as_array(base_visible_bias, "base_visible_bias").astype(np.float64)
     if b_a.shape != b.shape or not np.all(np.isfinite(b_a)):
         raise ValueError(f"base_visible_bias must be finite with shape {b.shape}; got shape {b_a.shape}.")
-    n_runs = _validate.positive_int(n_runs, "n_runs")
+    n_runs = _validate.bounded_int(n_runs, "n_runs", AIS_MAX_RUNS)
     if n_runs < 2:
-        raise ValueError("n_runs must be at least 2 (the spread of the weights needs two runs).")
+        raise ValueError(f"n_runs must be at least 2 (the spread of the weights needs two runs); got {n_runs}.")
+    seed = _validate.seed(seed)
     if betas is None:
         betas = ais_betas(n_betas)
     else:
         betas = _validate.as_array(betas, "betas").astype(np.float64).ravel()
+        if betas.size > AIS_MAX_BETAS + 1:
+            raise ValueError(f"betas holds {betas.size:,} values; at most {AIS_MAX_BETAS + 1:,} (AIS_MAX_BETAS + 1).")
         if betas.size < 2 or betas[0] != 0.0 or betas[-1] != 1.0 or np.any(np.diff(betas) <= 0):
             raise ValueError("betas must increase strictly from 0 to 1 (first 0, last 1).")
     from scipy.special import expit
@@ -576,15 +591,17 @@ __all__ += ["reconstruction_mse", "fraction_of_variance_unexplained", "principal
             "activation_stats", "sensitivity_ratio"]
 
 
-def _real_pair(x, x_hat):
-    x = _validate.as_array(x, "x").astype(np.float64)
-    x_hat = _validate.as_array(x_hat, "x_hat").astype(np.float64)
+def _real_pair(x, x_hat, names=("x", "x_hat")):
+    a, b = names
+    x = _validate.as_array(x, a).astype(np.float64)
+    x_hat = _validate.as_array(x_hat, b).astype(np.float64)
     if x.ndim < 2 or x.shape[0] == 0:
-        raise ValueError(f"x must be a batch (n, ...) with n >= 1; got shape {x.shape}.")
+        raise ValueError(f"{a} must be a batch (n, ...) with n >= 1; got shape {x.shape}.")
     if x.shape != x_hat.shape:
-        raise ValueError(f"x {x.shape} and x_hat {x_hat.shape} must have the same shape.")
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(x_hat))):
-        raise ValueError("x and x_hat must be finite (no NaN or inf).")
+        raise ValueError(f"{a} {x.shape} and {b} {x_hat.shape} must have the same shape.")
+    for name, arr in ((a, x), (b, x_hat)):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN or inf; expected finite numbers.")
     return x.reshape(x.shape[0], -1), x_hat.reshape(x.shape[0], -1)
 
 
@@ -719,13 +736,13 @@ def sensitivity_ratio(codes, codes_perturbed, noise) -> float:
     Raises:
         ValueError: shapes that disagree, a zero perturbation, NaN or inf.
     """
-    c, cp = _real_pair(codes, codes_perturbed)
+    c, cp = _real_pair(codes, codes_perturbed, ("codes", "codes_perturbed"))
     e = _validate.as_array(noise, "noise").astype(np.float64)
     if e.ndim != 2 or e.shape[0] != c.shape[0]:
         raise ValueError(f"noise must be (n, d) with n = {c.shape[0]}; got shape {e.shape}.")
     norms = np.linalg.norm(e, axis=1)
-    if not np.all(np.isfinite(norms)) or np.any(norms == 0):
-        raise ValueError("every perturbation must be finite and non-zero.")
+    if not np.all(np.isfinite(e)) or np.any(norms == 0):
+        raise ValueError("noise: every perturbation must be finite and non-zero.")
     return float(np.mean(np.linalg.norm(cp - c, axis=1) / norms))
 
 

@@ -62,13 +62,15 @@ def dense_autoencoder(input_dim: int = 784, latent_dim: int = 32, *, hidden_unit
         Uncompiled.
 
     Raises:
-        TypeError / ValueError: non-positive or non-int sizes.
+        TypeError: sizes that are not ints (``True``, ``2.0``), ``hidden_units``
+            that is not a tuple of ints (e.g. a single int).
+        ValueError: sizes that are not positive.
     """
     keras = _keras()
     layers = keras.layers
     input_dim = _validate.positive_int(input_dim, "input_dim")
     latent_dim = _validate.positive_int(latent_dim, "latent_dim")
-    hidden_units = tuple(_validate.positive_int(u, "hidden_units[i]") for u in hidden_units)
+    hidden_units = _validate.sizes(hidden_units, "hidden_units")
 
     x_in = keras.Input(shape=(input_dim,), name="image")
     h = x_in
@@ -99,32 +101,44 @@ def train_dense_autoencoder(x_train, *, epochs: int, latent_dim: int = 32, batch
 
     Args:
         x_train: ``(n, 784)`` float32 in [0, 1].
-        epochs: number of epochs (positive int).
+        epochs: number of epochs (positive int, at most 100,000).
         latent_dim: code size.
-        batch_size: minibatch size.
-        learning_rate: Adam's learning rate.
+        batch_size: minibatch size (positive int).
+        learning_rate: Adam's learning rate (a positive finite number or a Keras schedule).
         validation_data: optional ``(n_val, 784)`` array in [0, 1].
-        seed: passed to ``keras.utils.set_random_seed`` before building.
+        seed: passed to ``keras.utils.set_random_seed`` before building (an int
+            from 0 to 2**32 - 1).
         verbose: Keras ``fit`` verbosity (progress bar by default).
 
     Returns:
         ``(autoencoder, encoder, decoder, history)``.
 
     Raises:
-        ValueError: ``x_train`` not ``(n, d)`` or outside [0, 1].
+        ValueError: ``x_train`` or ``validation_data`` not ``(n, d)`` in [0, 1]
+            (NaN and inf included); a learning rate that is 0, negative, NaN or
+            inf; non-positive ``epochs``/``batch_size``/``latent_dim``; a negative ``seed``.
+        TypeError: complex or object arrays; sizes, ``seed`` or ``learning_rate``
+            of the wrong type (booleans included).
     """
     keras = _keras()
     x_train = _validate.unit_interval(x_train, "x_train")
     if x_train.ndim != 2:
         raise ValueError(f"x_train must be flat (n, 784); got shape {x_train.shape}. Use load_mnist(flatten=True).")
-    keras.utils.set_random_seed(seed)
-    autoencoder, encoder, decoder = dense_autoencoder(x_train.shape[1], latent_dim)
-    autoencoder.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy")
+    epochs = _validate.bounded_int(epochs, "epochs", _validate.MAX_EPOCHS)
+    batch_size = _validate.positive_int(batch_size, "batch_size")
+    learning_rate = _validate.learning_rate(learning_rate, allow_schedule=True)
+    seed = _validate.seed(seed)
     val = None
     if validation_data is not None:
         x_val = _validate.unit_interval(validation_data, "validation_data")
+        if x_val.ndim != 2 or x_val.shape[1] != x_train.shape[1]:
+            raise ValueError(f"validation_data must be (n_val, {x_train.shape[1]}) like x_train; got shape "
+                             f"{x_val.shape}.")
         val = (x_val, x_val)
-    history = autoencoder.fit(x_train, x_train, epochs=_validate.positive_int(epochs, "epochs"),
+    keras.utils.set_random_seed(seed)
+    autoencoder, encoder, decoder = dense_autoencoder(x_train.shape[1], latent_dim)
+    autoencoder.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy")
+    history = autoencoder.fit(x_train, x_train, epochs=epochs,
                               batch_size=batch_size, shuffle=True, validation_data=val, verbose=verbose)
     return autoencoder, encoder, decoder, history
 
@@ -156,13 +170,19 @@ def cnn_classifier(input_shape=(28, 28, 1), num_classes: int = 10, *, filters=(3
         ``sparse_categorical_crossentropy`` for integer labels.
 
     Raises:
-        ValueError: a malformed ``input_shape``, or H/W too small for the pooling.
+        ValueError: a malformed ``input_shape``, or H/W too small for the pooling;
+            non-positive ``num_classes``, ``filters`` or ``dense_units``; a
+            ``dropout`` outside [0, 1).
+        TypeError: sizes that are not ints (booleans included), ``filters`` not a tuple of ints.
     """
     keras = _keras()
     layers = keras.layers
     if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
         raise ValueError(f"input_shape must be (H, W, C), a tuple; got {input_shape!r}.")
     h, w, c = (_validate.positive_int(v, "input_shape[i]") for v in input_shape)
+    num_classes = _validate.positive_int(num_classes, "num_classes")
+    filters = _validate.sizes(filters, "filters")
+    dense_units = _validate.positive_int(dense_units, "dense_units")
     pool = 2 ** len(filters)
     if h < pool or w < pool:
         raise ValueError(f"input_shape {input_shape} is too small for {len(filters)} pooling steps: H and W must be >= {pool}.")
@@ -241,33 +261,52 @@ def train_classifier(model, x_train, y_train, *, epochs: int, batch_size: int = 
 
     Args:
         model: a Keras model ending in softmax probabilities ``(batch, classes)``.
-        x_train: inputs matching ``model``'s input shape.
+        x_train: a batch of inputs matching ``model``'s input shape (finite reals:
+            images, reconstructions or codes).
         y_train: ``(n,)`` integer labels.
-        epochs: positive int.
+        epochs: positive int (at most 100,000).
         batch_size: minibatch size (it is capped at ``n``).
-        learning_rate: Adam's learning rate.
-        validation_data: optional ``(x_val, y_val)``.
+        learning_rate: Adam's initial learning rate, a positive finite number.
+        validation_data: optional ``(x_val, y_val)``, checked like ``x_train`` and ``y_train``.
         verbose: Keras ``fit`` verbosity.
 
     Returns:
         The Keras ``History``.
 
     Raises:
-        ValueError: labels not ``(n,)`` integers matching ``x_train``'s length.
+        ValueError: labels not ``(n,)`` integers matching ``x_train``'s length;
+            ``x_train`` unbatched, empty or holding NaN or inf; a learning rate
+            that is 0, negative, NaN or inf; non-positive ``epochs``/``batch_size``.
+        TypeError: ``model`` not a Keras model; complex or object inputs; sizes or
+            ``learning_rate`` of the wrong type (booleans included).
     """
     keras = _keras()
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model; got {type(model).__name__}.")
+    x = _validate.batch(_validate.finite_array(x_train, "x_train", np.float32), "x_train", "(n, ...)")
     y = _validate.as_array(y_train, "y_train")
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"y_train must be integer class labels (n,); got dtype {y.dtype}, shape {y.shape}.")
-    if len(x_train) != y.shape[0]:
-        raise ValueError(f"x_train has {len(x_train)} examples but y_train has {y.shape[0]} labels.")
-    epochs = _validate.positive_int(epochs, "epochs")
+    if len(x) != y.shape[0]:
+        raise ValueError(f"x_train has {len(x)} examples but y_train has {y.shape[0]} labels.")
+    epochs = _validate.bounded_int(epochs, "epochs", _validate.MAX_EPOCHS)
     batch_size = min(_validate.positive_int(batch_size, "batch_size"), y.shape[0])
+    learning_rate = _validate.learning_rate(learning_rate)
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError(f"validation_data must be a pair (x_val, y_val); got {type(validation_data).__name__}.")
+        x_val = _validate.batch(_validate.finite_array(validation_data[0], "validation_data[0]", np.float32),
+                                "validation_data[0]")
+        y_val = _validate.as_array(validation_data[1], "validation_data[1]")
+        if y_val.shape != (len(x_val),) or not np.issubdtype(y_val.dtype, np.integer):
+            raise ValueError(f"validation_data[1] must be ({len(x_val)},) integer labels; got shape {y_val.shape}, "
+                             f"dtype {y_val.dtype}.")
+        validation_data = (x_val, y_val)
     steps = epochs * -(-y.shape[0] // batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    return model.fit(x_train, y, epochs=epochs, batch_size=batch_size, shuffle=True,
+    return model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True,
                      validation_data=validation_data, verbose=verbose)
 
 
@@ -324,7 +363,8 @@ def judge(*, reseed: int | None = None, verbose=0):
 
     Raises:
         ValueError: a cached file that cannot be loaded; data errors of
-            :func:`labutils.data.load_dataset`.
+            :func:`labutils.data.load_dataset`; a negative ``reseed``.
+        TypeError: a ``reseed`` that is not an int or None (booleans included).
     """
     import json
     import time
@@ -332,6 +372,7 @@ def judge(*, reseed: int | None = None, verbose=0):
     from . import data
 
     keras = _keras()
+    reseed = _validate.seed(reseed, "reseed", allow_none=True)
     if reseed is None:
         reseed = profile.seed()
     source = data.find_dataset()
@@ -365,18 +406,22 @@ def mean_image_reconstruction(x_train, n: int) -> np.ndarray:
     """Baseline: "reconstruct" every image as the training set's mean image.
 
     Args:
-        x_train: ``(m, d)`` or ``(m, 28, 28[, 1])`` float in [0, 1].
-        n: number of reconstructions to return.
+        x_train: ``(m, d)`` or ``(m, 28, 28[, 1])`` float in [0, 1] (a batch: a
+            single image ``(784,)`` is refused, not read as 784 one-pixel images).
+        n: number of reconstructions to return (at most 100,000).
 
     Returns:
         ``float32`` ``(n, d)`` (flattened), each row the mean training image.
 
     Raises:
-        ValueError: values outside [0, 1].
+        ValueError: values outside [0, 1], NaN or inf; an unbatched ``x_train``;
+            ``n`` not positive or above 100,000.
+        TypeError: complex or object arrays, a non-int ``n``.
     """
-    x = _validate.unit_interval(x_train, "x_train")
+    x = _validate.batch(_validate.unit_interval(x_train, "x_train"), "x_train", "(m, d)")
+    n = _validate.bounded_int(n, "n", _validate.MAX_SAMPLES)
     mean = x.reshape(x.shape[0], -1).mean(axis=0)
-    return np.tile(mean, (_validate.positive_int(n, "n"), 1)).astype(np.float32)
+    return np.tile(mean, (n, 1)).astype(np.float32)
 
 
 def pca_reconstruction(x_train, x_test, n_components: int = 32, seed: int = 0) -> np.ndarray:
@@ -389,19 +434,22 @@ def pca_reconstruction(x_train, x_test, n_components: int = 32, seed: int = 0) -
         x_train: ``(m, d)`` or image-shaped, float in [0, 1]; fits the PCA.
         x_test: ``(n, d)`` or image-shaped, float in [0, 1]; reconstructed.
         n_components: number of principal components (< min(m, d)).
-        seed: random_state for the PCA solver.
+        seed: random_state for the PCA solver (an int from 0 to 2**32 - 1).
 
     Returns:
         ``float32`` ``(n, d)`` reconstructions clipped to [0, 1] (so that BCE is
         defined; unclipped PCA output leaves [0, 1] slightly).
 
     Raises:
-        ValueError: values outside [0, 1], differing pixel counts, or too many components.
+        ValueError: values outside [0, 1] (NaN, inf included), unbatched inputs,
+            differing pixel counts, too many components, a negative ``seed``.
+        TypeError: complex or object arrays; a non-int ``n_components`` or ``seed``.
     """
     from sklearn.decomposition import PCA
 
-    xtr = _validate.unit_interval(x_train, "x_train")
-    xte = _validate.unit_interval(x_test, "x_test")
+    xtr = _validate.batch(_validate.unit_interval(x_train, "x_train"), "x_train", "(m, d)")
+    xte = _validate.batch(_validate.unit_interval(x_test, "x_test"), "x_test", "(n, d)")
+    seed = _validate.seed(seed)
     xtr, xte = xtr.reshape(xtr.shape[0], -1), xte.reshape(xte.shape[0], -1)
     if xtr.shape[1] != xte.shape[1]:
         raise ValueError(f"x_train has {xtr.shape[1]} pixels per image, x_test {xte.shape[1]}.")
@@ -420,20 +468,31 @@ def cache_path(name: str) -> Path:
     a Fashion-MNIST lab never an MNIST one.
 
     Raises:
-        ValueError: a name that is empty or contains a path separator.
+        ValueError: a name that is not a plain file name, so that the file stays
+            inside the build folder: empty, not a string, with a path separator
+            (``a/b``, ``/abs``, ``../x``), starting with ``.``, with NUL or other
+            control characters, or longer than 120 characters; a build folder
+            that cannot be created (the message names ``LABUTILS_BUILD_DIR``).
     """
-    if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
-        raise ValueError(f"cache name must be a plain file name like 'dense_autoencoder'; got {name!r}.")
+    _validate.file_name(name, "cache name")
     from . import data
 
     source = data.find_dataset()
-    d = paths.build_dir() / "models" / source.dataset / source.split / profile.name()
-    d.mkdir(parents=True, exist_ok=True)
-    return d / f"{name}.keras"
+    d = paths.build_subdir("models", source.dataset, source.split, profile.name())
+    path = d / f"{name}.keras"
+    if not path.resolve().is_relative_to(paths.build_dir().resolve()):  # pragma: no cover - belt and braces
+        raise ValueError(f"cache name {name!r} leads outside the build directory ({path}).")
+    return path
 
 
 def save_cached(model, name: str) -> Path:
-    """Save ``model`` in the ``.keras`` format under :func:`cache_path` and return the path."""
+    """Save ``model`` in the ``.keras`` format under :func:`cache_path` and return the path.
+
+    Raises:
+        TypeError: ``model`` is not a Keras model. ValueError: a bad name (see :func:`cache_path`).
+    """
+    if not isinstance(model, _keras().Model):
+        raise TypeError(f"model must be a keras.Model; got {type(model).__name__}.")
     path = cache_path(name)
     model.save(path)
     return path
@@ -444,7 +503,8 @@ def load_cached(name: str):
 
     Raises:
         ValueError: the file exists but is not a loadable ``.keras`` model
-            (e.g. it was written by an older, incompatible lab); delete it and rerun.
+            (e.g. it was written by an older, incompatible lab); delete it and rerun;
+            a bad name (see :func:`cache_path`).
     """
     path = cache_path(name)
     if not path.is_file():

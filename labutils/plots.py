@@ -31,15 +31,26 @@ class Figure(_MplFigure):
 
 
 def _as_image_batch(x, name):
-    """(n, H, W) float32 from (n, H*W) with square H=W, (n, H, W) or (n, H, W, 1)."""
+    """(n, H, W) float32 from (n, H*W) with square H=W, (n, H, W) or (n, H, W, 1); finite values only."""
     arr = _validate.as_array(x, name)
+    if arr.ndim == 3 and arr.shape[-1] == 1 and arr.shape[1] > 1:
+        raise ValueError(f"{name} of shape {arr.shape} looks like a single unbatched image (H, W, 1); use "
+                         f"{name}[None] for a batch of one (or pass (n, H, W) images).")
     if arr.ndim == 4 and arr.shape[-1] == 1:
         arr = arr[..., 0]
     if arr.ndim == 3:
         if arr.shape[0] == 0:
             raise ValueError(f"{name} is empty; expected at least one image.")
-        return arr.astype(np.float32)
-    return _validate.images(arr, name)
+        arr = arr.astype(np.float32)
+    else:
+        arr = _validate.images(arr, name)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or inf; an image needs finite values.")
+    return arr
+
+
+def _size(value, name):
+    return _validate.number(value, name, positive=True)
 
 
 def image_grid(images, ncols: int = 10, *, row_titles=None, titles=None, vrange=(0.0, 1.0),
@@ -62,11 +73,22 @@ def image_grid(images, ncols: int = 10, *, row_titles=None, titles=None, vrange=
         The ``Figure``.
 
     Raises:
-        ValueError: a wrong shape, or ``row_titles``/``titles`` of the wrong
-            length. TypeError: non-numeric images or a non-int ``ncols``.
+        ValueError: a wrong shape (a single unbatched image included), NaN or inf
+            pixels, ``row_titles``/``titles`` of the wrong length, a ``vrange``
+            that is not two finite numbers with vmin < vmax, a ``cell_size`` that
+            is not a positive finite number.
+        TypeError: non-numeric, complex or object images; a non-int ``ncols``.
     """
     imgs = _as_image_batch(images, "images")
     ncols = _validate.positive_int(ncols, "ncols")
+    cell_size = _size(cell_size, "cell_size")
+    if vrange is not None:
+        if isinstance(vrange, (str, bytes)) or not isinstance(vrange, (tuple, list)) or len(vrange) != 2:
+            raise ValueError(f"vrange must be a pair (vmin, vmax) or None; got {vrange!r}.")
+        lo, hi = (_validate.number(v, "vrange[i]") for v in vrange)
+        if not lo < hi:
+            raise ValueError(f"vrange must have vmin < vmax; got {vrange!r}.")
+        vrange = (lo, hi)
     n = imgs.shape[0]
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
@@ -120,13 +142,18 @@ def reconstruction_figure(originals, codes, reconstructions, *, code_shape=(8, 4
         A ``Figure`` with three rows of ``n`` images.
 
     Raises:
-        ValueError: mismatched batch sizes, pixels outside [0, 1], a code size
-            that does not match ``code_shape``, or ``n`` larger than the batch.
+        ValueError: mismatched batch sizes, pixels outside [0, 1] (NaN, inf
+            included), NaN or inf codes, a code size that does not match
+            ``code_shape`` (two positive ints), or ``n`` larger than the batch.
+        TypeError: complex or object arrays; non-int ``n`` or ``code_shape`` entries.
     """
     x = _validate.unit_interval(_validate.images(originals, "originals"), "originals")
     r = _validate.unit_interval(_validate.images(reconstructions, "reconstructions"), "reconstructions")
-    c = _validate.as_array(codes, "codes").astype(np.float32)
+    c = _validate.finite_array(codes, "codes", np.float32)
     n = _validate.positive_int(n, "n")
+    if not isinstance(code_shape, (tuple, list)) or len(code_shape) != 2:
+        raise ValueError(f"code_shape must be (rows, cols), two positive ints; got {code_shape!r}.")
+    code_shape = _validate.sizes(code_shape, "code_shape")
     if c.ndim != 2:
         raise ValueError(f"codes must be (n, code_size); got shape {c.shape}.")
     if not (x.shape[0] == c.shape[0] == r.shape[0]):
@@ -174,7 +201,8 @@ def training_curves(history, metrics=None, *, ylabel: str | None = None, logy: b
         The ``Figure`` (one panel per metric, epochs on x starting at 1).
 
     Raises:
-        TypeError: ``history`` is neither a History nor a dict.
+        TypeError: ``history`` is neither a History nor a dict; ``metrics`` not a
+            list of names; curves that are complex or not numbers.
         ValueError: no curves, a requested metric that is missing, or curves of
             different lengths.
     """
@@ -183,6 +211,9 @@ def training_curves(history, metrics=None, *, ylabel: str | None = None, logy: b
         raise TypeError(f"history must be a keras History or a dict of lists; got {type(history).__name__}.")
     if metrics is None:
         metrics = [k for k in hist if not k.startswith("val_") and k not in ("learning_rate", "lr")]
+    if isinstance(metrics, str) or not isinstance(metrics, (list, tuple)):
+        raise TypeError(f"metrics must be a list of names such as ['loss'] (a single name is split into letters "
+                        f"otherwise); got {metrics!r}.")
     if not metrics:
         raise ValueError("history holds no curves to plot.")
     missing = [m for m in metrics if m not in hist]
@@ -191,11 +222,11 @@ def training_curves(history, metrics=None, *, ylabel: str | None = None, logy: b
     fig = Figure(figsize=(4.2 * len(metrics), 3.2))
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, m in zip(axes, metrics):
-        train = np.asarray(hist[m], dtype=float)
+        train = _validate.as_array(hist[m], f"history[{m!r}]").astype(float).ravel()
         epochs = np.arange(1, len(train) + 1)
         ax.plot(epochs, train, label="train")
         if f"val_{m}" in hist:
-            val = np.asarray(hist[f"val_{m}"], dtype=float)
+            val = _validate.as_array(hist[f"val_{m}"], f"history['val_{m}']").astype(float).ravel()
             if len(val) != len(train):
                 raise ValueError(f"{m} has {len(train)} epochs but val_{m} has {len(val)}.")
             ax.plot(epochs, val, label=val_label)
@@ -311,15 +342,18 @@ def latent_scatter(codes, labels, *, title: str | None = None, xlabel: str = "z_
         title: optional title.
         xlabel, ylabel: axis labels.
         max_points: draw a random subset of at most this many points.
-        seed: NumPy seed of that subset.
+        seed: NumPy seed of that subset (an int from 0 to 2**32 - 1).
 
     Returns:
         The ``Figure``, with a colour bar of the labels.
 
     Raises:
-        ValueError: ``codes`` not ``(n, 2)``, or ``labels`` not ``(n,)`` integers.
+        ValueError: ``codes`` not ``(n, 2)`` or holding NaN or inf (such points
+            would silently vanish), ``labels`` not ``(n,)`` integers, a negative ``seed``.
+        TypeError: complex or object arrays; a non-int ``max_points`` or ``seed``.
     """
-    z = _validate.as_array(codes, "codes").astype(float)
+    z = _validate.finite_array(codes, "codes")
+    seed = _validate.seed(seed)
     y = _validate.as_array(labels, "labels")
     if z.ndim != 2 or z.shape[1] != 2 or z.shape[0] == 0:
         raise ValueError(f"codes must be (n, 2) for a scatter plot; got shape {z.shape} "
@@ -356,8 +390,9 @@ def confusion_matrix(y_true, y_pred, *, labels=None, title: str | None = None) -
         The ``Figure``; rows are true classes, columns predicted ones.
 
     Raises:
-        ValueError: ``y_true`` and ``y_pred`` are not 1-D of the same length
-            (e.g. probabilities passed instead of labels).
+        ValueError: ``y_true`` and ``y_pred`` are not 1-D integer labels of the same
+            length (e.g. probabilities passed instead of labels).
+        TypeError: complex, object or non-numeric labels.
     """
     from sklearn.metrics import ConfusionMatrixDisplay
 
@@ -368,6 +403,10 @@ def confusion_matrix(y_true, y_pred, *, labels=None, title: str | None = None) -
             f"y_true and y_pred must be 1-D label arrays of equal length; got {t.shape} and {p.shape} "
             "(for probabilities pass probs.argmax(axis=1))."
         )
+    for arr, name in ((t, "y_true"), (p, "y_pred")):
+        if not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError(f"{name} must be integer labels; got dtype {arr.dtype} (for probabilities pass "
+                             "probs.argmax(axis=1)).")
     fig = Figure(figsize=(5.2, 4.6))
     ax = fig.subplots()
     ConfusionMatrixDisplay.from_predictions(t, p, labels=labels, ax=ax, colorbar=False, cmap="Blues")
@@ -402,10 +441,11 @@ def filter_grid(weights, n: int = 64, ncols: int = 16, *, axis: int = 0, suptitl
         The ``Figure``.
 
     Raises:
-        ValueError: not 2-D, ``axis`` not 0/1, a pixel count that is not a square,
-            or ``n`` larger than the number of filters. TypeError: non-numeric weights.
+        ValueError: not 2-D, NaN or inf, ``axis`` not 0/1, a pixel count that is
+            not a square, or ``n`` larger than the number of filters.
+        TypeError: non-numeric, complex or object weights.
     """
-    w = _validate.as_array(weights, "weights").astype(np.float64)
+    w = _validate.finite_array(weights, "weights")
     if w.ndim != 2:
         raise ValueError(f"weights must be a 2-D kernel; got shape {w.shape}.")
     if axis not in (0, 1) or isinstance(axis, bool):
@@ -442,7 +482,7 @@ def image_rows(rows: dict, n: int = 10, *, cell_size: float = 1.0, suptitle: str
     Raises:
         TypeError: ``rows`` not a dict, or a non-int ``n``.
         ValueError: no rows, a batch with fewer than ``n`` images, batches of
-            different image shapes, values outside [0, 1].
+            different image shapes, values outside [0, 1] (NaN, inf included).
     """
     if not isinstance(rows, dict):
         raise TypeError(f"rows must be a dict {{label: images}}; got {type(rows).__name__}.")
@@ -480,11 +520,14 @@ def gan_progress(history: dict, *, target_ratio: float | None = None, title: str
         The ``Figure`` (three panels, epochs on x).
 
     Raises:
-        TypeError: ``history`` not a dict. ValueError: missing keys, empty or
-            unequal lists, a non-positive FD ratio.
+        TypeError: ``history`` not a dict; a ``target_ratio`` that is not a number.
+        ValueError: missing keys, empty or unequal lists, a non-positive FD
+            ratio, NaN or inf values, a ``target_ratio`` that is not positive and finite.
     """
     if not isinstance(history, dict):
         raise TypeError(f"history must be a dict (QualityMonitor.history); got {type(history).__name__}.")
+    if target_ratio is not None:
+        target_ratio = _validate.number(target_ratio, "target_ratio", positive=True)
     runs = history if history and all(isinstance(v, dict) for v in history.values()) else {"": history}
     keys = ("epoch", "fd_ratio", "kl_uniform", "classifier_score")
     fig = Figure(figsize=(12.0, 3.3))
@@ -493,7 +536,7 @@ def gan_progress(history: dict, *, target_ratio: float | None = None, title: str
         missing = [k for k in keys if k not in h]
         if missing:
             raise ValueError(f"history{f'[{label!r}]' if label else ''} lacks {missing}; it has {sorted(h)}.")
-        cols = [_validate.as_array(h[k], k).astype(float).ravel() for k in keys]
+        cols = [_validate.finite_array(h[k], k).ravel() for k in keys]
         if cols[0].size == 0 or any(c.size != cols[0].size for c in cols):
             raise ValueError(f"history lists must be non-empty and of equal length; got {[c.size for c in cols]}.")
         if np.any(cols[1] <= 0):
@@ -529,7 +572,8 @@ def class_histograms(histograms: dict, *, title: str | None = None) -> Figure:
         The ``Figure`` with a dashed line at the uniform share ``1 / K``.
 
     Raises:
-        TypeError: not a dict. ValueError: empty, different K, or shares that do not sum to 1.
+        TypeError: not a dict; complex or object shares. ValueError: empty,
+            different K, NaN or inf, or shares that do not sum to 1.
     """
     if not isinstance(histograms, dict):
         raise TypeError(f"histograms must be a dict {{label: shares}}; got {type(histograms).__name__}.")
@@ -537,7 +581,7 @@ def class_histograms(histograms: dict, *, title: str | None = None) -> Figure:
         raise ValueError("histograms is empty; give at least one {label: shares}.")
     arrays = {}
     for label, h in histograms.items():
-        h = _validate.as_array(h, f"histograms[{label!r}]").astype(float).ravel()
+        h = _validate.finite_array(h, f"histograms[{label!r}]").ravel()
         if h.size < 2 or np.any(h < 0) or abs(h.sum() - 1.0) > 1e-6:
             raise ValueError(f"histograms[{label!r}] must be >= 2 non-negative shares summing to 1.")
         arrays[label] = h

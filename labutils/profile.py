@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 
 ENV_VAR = "LABS_PROFILE"
 SEED_VAR = "LABS_SEED"
@@ -88,14 +89,23 @@ def seed(default: int = 0) -> int:
     Notebooks write ``SEED = profile.seed()``; ``benchmarks/seeds.py`` sets
     ``LABS_SEED`` to rerun a lab under several seeds when its bars are set.
 
+    Args:
+        default: the seed when ``LABS_SEED`` is unset, an int from 0 to 2**32 - 1.
+
     Raises:
-        ValueError: ``LABS_SEED`` is not a non-negative integer.
+        ValueError: ``LABS_SEED`` is not an integer from 0 to 2**32 - 1 (written
+            with the digits 0-9); a negative ``default``.
+        TypeError: ``default`` is not an int (booleans and floats included).
     """
+    from . import _validate
+
+    default = _validate.seed(default, "default")
     raw = os.environ.get(SEED_VAR, "").strip()
     if raw == "":
         return default
-    if not raw.isdigit():
-        raise ValueError(f"{SEED_VAR}={raw!r} must be a non-negative integer.")
+    if not re.fullmatch(r"[0-9]+", raw) or int(raw) > _validate.MAX_SEED:
+        raise ValueError(f"{SEED_VAR}={raw!r} must be a non-negative integer (at most 2**32 - 1 = "
+                         f"{_validate.MAX_SEED}).")
     return int(raw)
 
 
@@ -130,8 +140,10 @@ def epochs_for(steps: int, *, n_train: int, batch_size: int) -> int:
         TypeError: an argument that is not an int (booleans included).
         ValueError: an argument that is not positive.
     """
+    import numpy as np
+
     for value, arg in ((steps, "steps"), (n_train, "n_train"), (batch_size, "batch_size")):
-        if isinstance(value, bool) or not isinstance(value, int) and not hasattr(value, "__index__"):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, int) and not hasattr(value, "__index__"):
             raise TypeError(f"{arg} must be an int; got {value!r} ({type(value).__name__}).")
         if int(value) <= 0:
             raise ValueError(f"{arg} must be positive; got {value}.")

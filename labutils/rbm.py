@@ -30,6 +30,8 @@ from keras import ops
 from . import _validate
 
 __all__ = [
+    "MAX_K",
+    "MAX_GIBBS_STEPS",
     "RBM",
     "parameters",
     "gibbs_chains",
@@ -40,6 +42,12 @@ __all__ = [
     "stack_features",
     "dbn_classifier",
 ]
+
+
+#: Upper bound of ``RBM(k=...)``: the k Gibbs steps are unrolled into the training graph.
+MAX_K = 1000
+#: Upper bound of :func:`gibbs_chains`' ``n_steps`` (the lab runs 1,000).
+MAX_GIBBS_STEPS = 100_000
 
 
 @keras.saving.register_keras_serializable(package="labutils")
@@ -83,18 +91,24 @@ class RBM(keras.Model):
         n_hidden: number of hidden units.
         k: Gibbs steps per update (CD-k / PCD-k), >= 1.
         persistent: keep the negative chains between updates (PCD).
-        n_chains: number of persistent chains (PCD only).
+        n_chains: number of persistent chains (PCD only), at most 100,000.
         weight_decay: L2 weight cost on ``W`` (>= 0; 1e-4 is Hinton's suggestion).
         dynamic_binarization: in ``train_step`` only, draw each training
             batch's binary visible units afresh as Bernoulli(pixel
             intensity), so that grey images in [0, 1] can be passed to
             ``fit`` and every epoch sees a new binarization.
-        seed: seed of the model's ``keras.random.SeedGenerator`` (None: drawn
-            from the global seed that ``keras.utils.set_random_seed`` set).
+        seed: seed of the model's ``keras.random.SeedGenerator`` (an int from 0
+            to 2**32 - 1; None: drawn from the global seed that
+            ``keras.utils.set_random_seed`` set).
+
+    ``fit`` and ``evaluate`` check NumPy data first: ``(n, n_visible)`` in [0, 1],
+    no NaN or inf.
 
     Raises:
-        TypeError / ValueError: non-int or non-positive sizes, ``k`` or
-            ``n_chains``; a negative ``weight_decay``.
+        TypeError / ValueError: non-int or non-positive sizes, ``k`` (at most
+            :data:`MAX_K`, the steps are unrolled) or ``n_chains``; a negative or
+            non-finite ``weight_decay``; a ``seed`` that is not an int from 0 to
+            2**32 - 1 or None.
     """
 
     def __init__(self, n_visible: int = 784, n_hidden: int = 500, *, k: int = 1, persistent: bool = False,
@@ -103,8 +117,9 @@ class RBM(keras.Model):
         super().__init__(**kwargs)
         self.n_visible = _validate.positive_int(n_visible, "n_visible")
         self.n_hidden = _validate.positive_int(n_hidden, "n_hidden")
-        self.k = _validate.positive_int(k, "k")
-        self.n_chains = _validate.positive_int(n_chains, "n_chains")
+        self.k = _validate.bounded_int(k, "k", MAX_K, "Gibbs steps are unrolled into the training graph")
+        self.n_chains = _validate.bounded_int(n_chains, "n_chains", _validate.MAX_SAMPLES)
+        seed = _validate.seed(seed, allow_none=True)
         self.persistent = bool(persistent)
         if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float, np.floating, np.integer)):
             raise TypeError(f"weight_decay must be a number; got {weight_decay!r}.")
@@ -163,6 +178,23 @@ class RBM(keras.Model):
         self.b.assign(metrics.base_rate_visible_bias(x, pseudo_count=pseudo_count).astype("float32"))
 
     # ------------------------------------------------------------ training
+    def _check_data(self, x, name="x"):
+        # fail before Keras traces the step: NaN images would train silently to NaN weights
+        if isinstance(x, np.ndarray):
+            arr = _validate.unit_interval(x, name)
+            if arr.ndim != 2 or arr.shape[1] != self.n_visible:
+                raise ValueError(f"{name} must be (n, {self.n_visible}) in [0, 1]; got shape {arr.shape}.")
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        self._check_data(x)
+        val = kwargs.get("validation_data")
+        self._check_data(val[0] if isinstance(val, (tuple, list)) and val else val, "validation_data")
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        self._check_data(x)
+        return super().evaluate(x, y, *args, **kwargs)
+
     def _batch(self, data):
         x = data[0] if isinstance(data, (tuple, list)) else data
         return ops.convert_to_tensor(x, "float32")
@@ -271,9 +303,9 @@ def gibbs_chains(model, start, n_steps: int, *, record_every: int = 1, seed: int
         start: ``(n_chains, n_visible)`` float in [0, 1]: the chains' first
             visible states (e.g. test digits or Bernoulli noise); not sampled,
             used as given.
-        n_steps: number of Gibbs steps (positive int).
-        record_every: record after every this many steps (positive int).
-        seed: NumPy ``default_rng`` seed for the chains' sampling.
+        n_steps: number of Gibbs steps (positive int, at most :data:`MAX_GIBBS_STEPS`).
+        record_every: record after every this many steps (positive int, at most ``n_steps``).
+        seed: NumPy ``default_rng`` seed for the chains' sampling (an int from 0 to 2**32 - 1).
         show_probabilities: record ``p(v = 1 | h)`` (smoother pictures, as is
             customary) instead of the binary sample.
 
@@ -282,15 +314,20 @@ def gibbs_chains(model, start, n_steps: int, *, record_every: int = 1, seed: int
         [0, 1]; frame 0 is ``start``.
 
     Raises:
-        ValueError: ``start`` not ``(n_chains, n_visible)`` or outside [0, 1].
-        TypeError: non-int ``n_steps``/``record_every``.
+        ValueError: ``start`` not ``(n_chains, n_visible)`` or outside [0, 1] (NaN,
+            inf included); ``n_steps`` above :data:`MAX_GIBBS_STEPS`;
+            ``record_every`` above ``n_steps``; a negative ``seed``.
+        TypeError: non-int ``n_steps``/``record_every``/``seed`` (booleans included).
     """
     W, b, c = parameters(model)
     v = _validate.unit_interval(start, "start").astype(np.float64)
     if v.ndim != 2 or v.shape[1] != W.shape[0]:
         raise ValueError(f"start must be (n_chains, {W.shape[0]}); got shape {v.shape}.")
-    n_steps = _validate.positive_int(n_steps, "n_steps")
+    n_steps = _validate.bounded_int(n_steps, "n_steps", MAX_GIBBS_STEPS)
     record_every = _validate.positive_int(record_every, "record_every")
+    if record_every > n_steps:
+        raise ValueError(f"record_every={record_every} exceeds n_steps={n_steps}: no step would be recorded.")
+    seed = _validate.seed(seed)
     from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
     rng = np.random.default_rng(seed)
@@ -320,11 +357,13 @@ def chain_figure(chains, *, row_titles=None, title: str | None = None, side: int
         unlike one panel per frame).
 
     Raises:
-        ValueError: a wrong shape, values outside [0, 1], or ``row_titles`` of
-            the wrong length.
+        ValueError: a wrong shape, values outside [0, 1] (NaN, inf included),
+            ``row_titles`` of the wrong length, a non-positive ``side``.
+        TypeError: a ``side`` that is not an int (booleans included).
     """
     from .plots import Figure
 
+    side = _validate.positive_int(side, "side")
     arr = _validate.unit_interval(chains, "chains")
     if arr.ndim != 3 or arr.shape[2] != side * side:
         raise ValueError(f"chains must be (n_chains, n_frames, {side * side}); got shape {arr.shape}.")
@@ -389,7 +428,8 @@ def free_energy_figure(free_energies: dict, *, bins: int = 50, title: str | None
         A :class:`labutils.plots.Figure`.
 
     Raises:
-        TypeError: not a dict. ValueError: empty dict or an empty group.
+        TypeError: not a dict; complex or object values. ValueError: empty dict,
+            an empty group, NaN or inf values.
     """
     from .plots import Figure
 
@@ -399,7 +439,7 @@ def free_energy_figure(free_energies: dict, *, bins: int = 50, title: str | None
         raise ValueError("free_energies is empty; give at least one {label: values}.")
     groups = {}
     for label, values in free_energies.items():
-        arr = _validate.as_array(values, f"free_energies[{label!r}]").astype(float).ravel()
+        arr = _validate.finite_array(values, f"free_energies[{label!r}]").ravel()
         if arr.size == 0:
             raise ValueError(f"group {label!r} is empty.")
         groups[str(label)] = arr
@@ -434,11 +474,11 @@ def greedy_stack(x, layer_sizes, *, epochs, optimizer_factory, batch_size: int =
         epochs: epochs per layer (an int for all, or one int per layer).
         optimizer_factory: ``callable(layer_index) -> keras optimizer`` (a fresh
             one per layer, e.g. SGD with momentum and a decaying learning rate).
-        batch_size: minibatch size.
+        batch_size: minibatch size (positive int).
         first: an already trained :class:`RBM` to use as layer 1 (its
             ``n_hidden`` must equal ``layer_sizes[0]``); None trains one.
         k, persistent, weight_decay: passed to each new :class:`RBM`.
-        seed: layer ``l`` gets seed ``seed + l``.
+        seed: layer ``l`` gets seed ``seed + l`` (an int from 0 to 2**32 - 1 - layers).
         verbose: Keras ``fit`` verbosity.
 
     Returns:
@@ -446,17 +486,30 @@ def greedy_stack(x, layer_sizes, *, epochs, optimizer_factory, batch_size: int =
 
     Raises:
         ValueError: empty ``layer_sizes``, a ``first`` RBM of the wrong size,
-            ``epochs`` of the wrong length, or ``x`` outside [0, 1].
+            ``epochs`` of the wrong length or above 100,000, ``x`` outside [0, 1]
+            (NaN, inf included), a non-positive ``batch_size``, a negative ``seed``.
+        TypeError: non-int sizes, epochs, ``batch_size`` or ``seed`` (booleans
+            included); ``first`` not an :class:`RBM`; ``optimizer_factory`` not callable.
     """
     x = _validate.unit_interval(x, "x")
     if x.ndim != 2:
         raise ValueError(f"x must be flat (n, n_visible); got shape {x.shape}.")
-    sizes = [_validate.positive_int(s, "layer_sizes[i]") for s in layer_sizes]
+    sizes = list(_validate.sizes(layer_sizes, "layer_sizes"))
     if not sizes:
         raise ValueError("layer_sizes is empty; give at least one layer, e.g. (500, 500).")
     per_layer = list(epochs) if isinstance(epochs, (list, tuple)) else [epochs] * len(sizes)
     if len(per_layer) != len(sizes):
         raise ValueError(f"epochs has {len(per_layer)} entries for {len(sizes)} layers.")
+    per_layer = [_validate.bounded_int(e, "epochs", _validate.MAX_EPOCHS) for e in per_layer]
+    batch_size = _validate.positive_int(batch_size, "batch_size")
+    seed = _validate.seed(seed)
+    if seed + len(sizes) > _validate.MAX_SEED:
+        raise ValueError(f"seed must leave room for one seed per layer (seed + {len(sizes)} <= 2**32 - 1); got {seed}.")
+    if not callable(optimizer_factory):
+        raise TypeError(f"optimizer_factory must be a callable layer_index -> keras optimizer; got "
+                        f"{type(optimizer_factory).__name__}.")
+    if first is not None and not isinstance(first, RBM):
+        raise TypeError(f"first must be an RBM (or None); got {type(first).__name__}.")
     if first is not None and (first.n_hidden != sizes[0] or first.n_visible != x.shape[1]):
         raise ValueError(f"first is a {first.n_visible}-{first.n_hidden} RBM; layer 1 must be {x.shape[1]}-{sizes[0]}.")
     stack, inputs = [], x
@@ -468,7 +521,7 @@ def greedy_stack(x, layer_sizes, *, epochs, optimizer_factory, batch_size: int =
                       dynamic_binarization=True, seed=seed + layer, name=f"rbm_{layer + 1}")
             rbm.set_visible_bias(inputs)
             rbm.compile(optimizer=optimizer_factory(layer))
-            rbm.fit(inputs, epochs=_validate.positive_int(per_layer[layer], "epochs"), batch_size=batch_size,
+            rbm.fit(inputs, epochs=per_layer[layer], batch_size=batch_size,
                     shuffle=True, verbose=verbose)
         stack.append(rbm)
         inputs = rbm.predict(inputs, batch_size=1000, verbose=0)
@@ -486,16 +539,27 @@ def stack_features(stack, x) -> np.ndarray:
         ``float32`` ``(n, n_hidden of the top layer)`` in (0, 1).
 
     Raises:
-        ValueError: empty stack, or ``x`` of the wrong width or outside [0, 1].
+        ValueError: empty stack, or ``x`` of the wrong width or outside [0, 1] (NaN, inf included).
+        TypeError: ``stack`` not a list of :class:`RBM`.
     """
-    if not stack:
-        raise ValueError("stack is empty.")
+    _rbm_list(stack)
     h = _validate.unit_interval(x, "x")
     if h.ndim != 2 or h.shape[1] != stack[0].n_visible:
         raise ValueError(f"x must be (n, {stack[0].n_visible}); got shape {h.shape}.")
     for rbm in stack:
         h = rbm.predict(h, batch_size=1000, verbose=0)
     return np.asarray(h, dtype=np.float32)
+
+
+def _rbm_list(stack):
+    if isinstance(stack, RBM) or not isinstance(stack, (list, tuple)):
+        raise TypeError(f"stack must be a list of RBMs, bottom first; got {type(stack).__name__}.")
+    if not stack:
+        raise ValueError("stack is empty.")
+    for i, r in enumerate(stack):
+        if not isinstance(r, RBM):
+            raise TypeError(f"stack[{i}] must be an RBM; got {type(r).__name__}.")
+    return stack
 
 
 def dbn_classifier(layer_sizes=None, *, stack=None, n_visible: int = 784, n_classes: int = 10, seed: int = 0):
@@ -513,7 +577,7 @@ def dbn_classifier(layer_sizes=None, *, stack=None, n_visible: int = 784, n_clas
         stack: optional list of RBMs whose weights initialise the hidden layers.
         n_visible: input width.
         n_classes: number of classes of the softmax output.
-        seed: seed of the initialisers of the new weights.
+        seed: seed of the initialisers of the new weights (an int from 0 to 2**32 - 1 - layers).
 
     Returns:
         An uncompiled ``keras.Model`` mapping ``(batch, n_visible)`` to class
@@ -521,24 +585,27 @@ def dbn_classifier(layer_sizes=None, *, stack=None, n_visible: int = 784, n_clas
 
     Raises:
         ValueError: neither or both of ``layer_sizes`` and ``stack``; RBMs whose
-            sizes do not chain.
+            sizes do not chain; non-positive sizes; a negative ``seed``.
+        TypeError: ``stack`` not a list of RBMs; non-int sizes or ``seed``.
     """
     import keras
 
     if (layer_sizes is None) == (stack is None):
         raise ValueError("give exactly one of layer_sizes (random initialisation) and stack (DBN initialisation).")
+    seed = _validate.seed(seed)
     if stack is not None:
-        if not stack:
-            raise ValueError("stack is empty.")
+        _rbm_list(stack)
         n_visible = stack[0].n_visible
         for lower, upper in zip(stack, stack[1:]):
             if upper.n_visible != lower.n_hidden:
                 raise ValueError(f"RBMs do not chain: {lower.n_hidden} hidden units feed {upper.n_visible} visible units.")
         sizes = [r.n_hidden for r in stack]
     else:
-        sizes = [_validate.positive_int(s, "layer_sizes[i]") for s in layer_sizes]
+        sizes = list(_validate.sizes(layer_sizes, "layer_sizes"))
         if not sizes:
             raise ValueError("layer_sizes is empty.")
+    if seed + len(sizes) > _validate.MAX_SEED:
+        raise ValueError(f"seed must leave room for one seed per layer (seed + {len(sizes)} <= 2**32 - 1); got {seed}.")
     n_visible = _validate.positive_int(n_visible, "n_visible")
     n_classes = _validate.positive_int(n_classes, "n_classes")
     inputs = keras.Input(shape=(n_visible,), name="image")

@@ -47,7 +47,7 @@ def lab_numbers(labs) -> list[str]:
         if isinstance(lab, bool) or not isinstance(lab, (int, str)):
             raise TypeError(f"labs: each lab must be an int or a string like '01'; got {lab!r} ({type(lab).__name__}).")
         text = str(lab).strip()
-        if not text.isdigit() or not 1 <= int(text) <= 99:
+        if not re.fullmatch(r"[0-9]+", text) or not 1 <= int(text) <= 99:
             raise ValueError(f"labs: each lab must be a number from 1 to 99 such as '01'; got {lab!r}.")
         out.append(f"{int(text):02d}")
     return out
@@ -65,8 +65,11 @@ def find_notebooks(notebooks_dir, labs=None) -> list[Path]:
 
     Raises:
         FileNotFoundError: the directory does not exist.
-        ValueError: a requested lab has no notebook.
+        ValueError: a requested lab has no notebook, or is not a number from 1 to 99.
+        TypeError: ``notebooks_dir`` not a str or Path; lab numbers of the wrong type.
     """
+    if not isinstance(notebooks_dir, (str, os.PathLike)):
+        raise TypeError(f"notebooks_dir must be a str or Path; got {notebooks_dir!r} ({type(notebooks_dir).__name__}).")
     d = Path(notebooks_dir)
     if not d.is_dir():
         raise FileNotFoundError(f"notebook directory not found: {d}")
@@ -88,21 +91,30 @@ def run_notebook(path, out_dir, *, timeout: int = 3600) -> dict:
     ``LABUTILS_DATA_DIR`` apply) and starts in the notebook's directory.
 
     Args:
-        path: the ``.ipynb`` to run.
+        path: the ``.ipynb`` to run, named ``NN_name.ipynb`` (``NN`` names its
+            results file ``build/results/NN.json``).
         out_dir: where the executed copy is written (even if a cell fails).
-        timeout: seconds allowed per cell.
+        timeout: seconds allowed per cell, a positive int.
 
     Returns:
         ``{"lab", "notebook", "profile", "wall_time_s", "status", "error", ...}``
         plus the ``metrics``/``bars``/``passed`` that the notebook reported
         (``status`` is ``"passed"``, ``"failed"`` (a cell raised, e.g. a missed
         bar) or ``"no results"`` (ran but reported nothing)).
+
+    Raises:
+        ValueError: a file name that is not ``NN_name.ipynb``; a non-positive ``timeout``.
+        TypeError: a ``timeout`` that is not an int (booleans included).
     """
+    path = Path(path)
+    if not re.fullmatch(r"[0-9]{2}_[A-Za-z0-9_.-]*\.ipynb", path.name):
+        raise ValueError(f"path must name a lab notebook NN_name.ipynb (NN names build/results/NN.json); "
+                         f"got {path.name!r}.")
+    timeout = _timeout(timeout)
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    path = Path(path)
     lab = path.name[:2]
     result_file = checks.results_dir() / f"{lab}.json"
     result_file.unlink(missing_ok=True)
@@ -147,8 +159,27 @@ def run_notebook(path, out_dir, *, timeout: int = 3600) -> dict:
     return record
 
 
+def _timeout(value) -> int:
+    from . import _validate
+
+    return _validate.bounded_int(value, "timeout", 7 * 24 * 3600, "seconds per cell; a week at most")
+
+
 def results_markdown(records) -> str:
-    """The results table (Markdown) for a list of :func:`run_notebook` records."""
+    """The results table (Markdown) for a list of :func:`run_notebook` records.
+
+    Raises:
+        TypeError: ``records`` is not a list of dicts. ValueError: a record lacks
+            ``lab``, ``notebook``, ``profile``, ``wall_time_s`` or ``status``.
+    """
+    if isinstance(records, (str, bytes, dict)) or not isinstance(records, (list, tuple)):
+        raise TypeError(f"records must be a list of run_notebook records (dicts); got {type(records).__name__}.")
+    for i, r in enumerate(records):
+        if not isinstance(r, dict):
+            raise TypeError(f"records[{i}] must be a dict (a run_notebook record); got {type(r).__name__}.")
+        missing = [k for k in ("lab", "notebook", "profile", "wall_time_s", "status") if k not in r]
+        if missing:
+            raise ValueError(f"records[{i}] lacks {missing}; a run_notebook record has them all.")
     lines = ["| lab | notebook | data set | profile | wall time (s) | status |", "|---|---|---|---|---:|---|"]
     for r in records:
         lines.append(f"| {r['lab']} | {r['notebook']} | {r.get('dataset', '')} | {r['profile']} | "
@@ -180,14 +211,19 @@ def run(labs=None, profile_name: str | None = None, notebooks_dir=None, timeout:
             ``LABUTILS_DATA_DIR`` and ``LABUTILS_BUILD_DIR`` are made absolute
             there too (the kernels start in the notebooks' directory).
         notebooks_dir: default ``<checkout>/notebooks``.
-        timeout: seconds per cell.
+        timeout: seconds per cell, a positive int.
 
     Returns:
         The list of records (see :func:`run_notebook`).
 
     Raises:
-        ValueError: unknown profile or lab.
+        ValueError: unknown profile or lab; a non-positive ``timeout``; an
+            unusable ``LABUTILS_BUILD_DIR`` (named in the message).
+        TypeError: a ``timeout`` that is not an int; lab numbers of the wrong type.
     """
+    timeout = _timeout(timeout)
+    if labs is not None:
+        lab_numbers(labs)  # refuse bad lab numbers before the environment is changed
     if profile_name is not None:
         if profile_name not in profile.PROFILES:
             raise ValueError(f"profile must be one of {profile.PROFILES}; got {profile_name!r}.")

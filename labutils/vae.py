@@ -52,13 +52,15 @@ class Sampling(keras.layers.Layer):
 
     Call with ``[z_mean, z_log_var]``, both ``(batch, latent_dim)`` float32;
     returns ``z`` of the same shape.
+
+    Raises:
+        TypeError: a ``seed`` that is not an int or None (booleans, floats, strings).
+        ValueError: a negative ``seed`` or one above 2**32 - 1.
     """
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-            raise TypeError(f"seed must be an int or None; got {seed!r} ({type(seed).__name__}).")
-        self.seed = None if seed is None else int(seed)
+        self.seed = _validate.seed(seed, allow_none=True)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def call(self, inputs):
@@ -105,7 +107,7 @@ class BoundedLogVariance(keras.layers.Layer):
 
 
 def _sizes(values, name):
-    return tuple(_validate.positive_int(v, f"{name}[i]") for v in values)
+    return _validate.sizes(values, name)
 
 
 def dense_encoder(latent_dim: int = 32, *, input_dim: int = 784, hidden_units=(512, 256),
@@ -226,9 +228,11 @@ class VAE(keras.Model):
         seed: seed of the sampling and binarization noise (None: unseeded).
 
     Raises:
-        TypeError: encoder/decoder not Keras models. ValueError: a negative
-            ``beta``, encoder and decoder that disagree on latent size or
-            conditioning; at ``fit`` time, a conditional VAE without labels.
+        TypeError: encoder/decoder not Keras models; a ``seed`` that is not an int
+            or None. ValueError: a negative ``beta``, a negative ``seed``, encoder
+            and decoder that disagree on latent size or conditioning; at ``fit``
+            and ``evaluate`` time, a conditional VAE without labels, or NumPy
+            images that are not ``(n, 784)`` in [0, 1] (NaN and inf included).
     """
 
     def __init__(self, encoder, decoder, beta: float = 1.0, binarize_inputs: bool = True, seed=None, **kwargs):
@@ -251,6 +255,7 @@ class VAE(keras.Model):
         self.conditional = len(encoder.inputs) == 2
         self.initial_beta = _beta(beta)
         self.binarize_inputs = bool(binarize_inputs)
+        seed = _validate.seed(seed, allow_none=True)
         self.seed = seed
         self.sampling = Sampling(seed=seed, name="sampling")
         self.binarize_seed = keras.random.SeedGenerator(None if seed is None else int(seed) + 1)
@@ -270,13 +275,31 @@ class VAE(keras.Model):
             raise ValueError("a conditional VAE needs the one-hot labels: fit(x, y_onehot), evaluate(x, y_onehot).")
         return x, (y if self.conditional else None)
 
-    def _check_labels(self, x, y):
+    def _check_labels(self, x, y, where="x"):
         # fail before Keras traces the step: an error inside a trace leaves a half-built train function
         if self.conditional and y is None and isinstance(x, np.ndarray):
             raise ValueError("a conditional VAE needs the one-hot labels: fit(x, y_onehot), evaluate(x, y_onehot).")
+        if isinstance(x, np.ndarray):  # NumPy data is checked here; datasets and generators are the caller's
+            d = self.decoder.outputs[0].shape[-1]
+            x = _validate.unit_interval(x, where)
+            if x.ndim != 2 or x.shape[1] != d:
+                raise ValueError(f"{where} must be flat images (n, {d}) in [0, 1]; got shape {x.shape}.")
+        if self.conditional and isinstance(y, np.ndarray) and isinstance(x, np.ndarray):
+            k = self.decoder.inputs[1].shape[-1]
+            y = _validate.finite_array(y, "y_onehot" if where == "x" else f"{where} labels")
+            if y.shape != (len(x), k):
+                raise ValueError(f"y_onehot must be one-hot labels ({len(x)}, {k}); got shape {y.shape}.")
+
+    def _check_validation(self, kwargs):
+        val = kwargs.get("validation_data")
+        if isinstance(val, np.ndarray):
+            self._check_labels(val, None, "validation_data")
+        elif isinstance(val, (tuple, list)) and val and isinstance(val[0], np.ndarray):
+            self._check_labels(val[0], val[1] if len(val) > 1 else None, "validation_data")
 
     def fit(self, x=None, y=None, *args, **kwargs):
         self._check_labels(x, y)
+        self._check_validation(kwargs)
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
@@ -342,14 +365,24 @@ class VAE(keras.Model):
         ``labels``: ``(n,)`` integer classes for a conditional VAE (required
         there, refused otherwise). Draw binary samples with
         ``rng.random(p.shape) < p`` if you want samples rather than means.
+
+        Raises:
+            TypeError / ValueError: ``n`` not an int from 1 to 100,000; a ``seed``
+                that is not an int from 0 to 2**32 - 1; bad ``labels``.
         """
-        n = _validate.positive_int(n, "n")
+        n = _validate.bounded_int(n, "n", _validate.MAX_SAMPLES)
+        seed = _validate.seed(seed)
         z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype(np.float32)
         return self.decode_means(z, labels)
 
     def decode_means(self, z, labels=None) -> np.ndarray:
-        """``sigmoid(decoder(z))`` for ``z`` ``(n, latent_dim)``: ``(n, 784)`` float32 in [0, 1]."""
-        z = _validate.as_array(z, "z").astype(np.float32)
+        """``sigmoid(decoder(z))`` for ``z`` ``(n, latent_dim)``: ``(n, 784)`` float32 in [0, 1].
+
+        Raises:
+            TypeError: complex or object ``z``. ValueError: ``z`` not ``(n, latent_dim)``,
+                NaN or inf in ``z``, bad ``labels``.
+        """
+        z = _validate.finite_array(z, "z", np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must be (n, {self.latent_dim}); got shape {z.shape}.")
         y = self._onehot(labels, len(z))
@@ -404,17 +437,21 @@ def build_vae(latent_dim: int = 32, *, hidden_units=(512, 256), num_classes: int
         hidden_units: encoder widths; the decoder uses them reversed.
         num_classes: 0 for a VAE, 10 for a conditional VAE on MNIST labels.
         beta: weight of the KL term (1: the ELBO).
-        learning_rate: Adam's learning rate (ignored with ``compile=False``).
-        seed: seed of the sampling and binarization noise.
+        learning_rate: Adam's learning rate, a positive finite number or a Keras
+            schedule (ignored with ``compile=False``).
+        seed: seed of the sampling and binarization noise (an int from 0 to 2**32 - 1, or None).
         compile: compile with Adam (``clipnorm=100`` guards the first steps).
 
     Returns:
         A :class:`VAE`.
 
     Raises:
-        TypeError / ValueError: as :func:`dense_encoder` and :class:`VAE`.
+        TypeError / ValueError: as :func:`dense_encoder` and :class:`VAE`; a
+            learning rate that is 0, negative, NaN or inf (or not a number).
     """
     hidden_units = _sizes(hidden_units, "hidden_units")
+    if compile:
+        learning_rate = _validate.learning_rate(learning_rate, allow_schedule=True)
     encoder = dense_encoder(latent_dim, hidden_units=hidden_units, num_classes=num_classes)
     decoder = dense_decoder(latent_dim, hidden_units=tuple(reversed(hidden_units)), num_classes=num_classes)
     model = VAE(encoder, decoder, beta=beta, seed=seed, name="vae" if not num_classes else "cvae")
@@ -459,17 +496,19 @@ def log_importance_weights(model: VAE, x, k: int, labels=None, *, chunk_size: in
     Args:
         model: a trained :class:`VAE`.
         x: ``(n, 784)`` float32, binary (a fixed binarization of the test set).
-        k: samples per image (positive int).
+        k: samples per image (positive int, at most 100,000).
         labels: ``(n,)`` integer classes for a conditional VAE.
         chunk_size: decoder rows per pass (memory: ``chunk_size * 784`` floats).
-        seed: NumPy seed of the noise.
+        seed: NumPy seed of the noise (an int from 0 to 2**32 - 1).
 
     Returns:
         ``float64`` array ``(n, k)`` of log weights, in nats.
 
     Raises:
-        TypeError: ``model`` is not a :class:`VAE`. ValueError: ``x`` not
-            ``(n, 784)`` in [0, 1], bad ``k``/``labels``.
+        TypeError: ``model`` is not a :class:`VAE`; complex or object ``x``; a
+            non-int ``k``, ``chunk_size`` or ``seed``. ValueError: ``x`` not
+            ``(n, 784)`` in [0, 1] (NaN, inf included), ``k`` not in [1, 100,000],
+            a negative ``seed``, bad ``labels``.
     """
     if not isinstance(model, VAE):
         raise TypeError(f"model must be a labutils.vae.VAE; got {type(model).__name__}.")
@@ -477,10 +516,10 @@ def log_importance_weights(model: VAE, x, k: int, labels=None, *, chunk_size: in
     d = model.decoder.outputs[0].shape[-1]
     if x.ndim != 2 or x.shape[1] != d:
         raise ValueError(f"x must be flat images (n, {d}); got shape {x.shape}.")
-    k = _validate.positive_int(k, "k")
+    k = _validate.bounded_int(k, "k", _validate.MAX_SAMPLES, "importance samples per image")
     y = model._onehot(labels, len(x))
     images_per_pass = max(1, _validate.positive_int(chunk_size, "chunk_size") // k)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_validate.seed(seed))
     log_2pi = math.log(2.0 * math.pi)
     out = np.empty((len(x), k), dtype=np.float64)
     for start in range(0, len(x), images_per_pass):
@@ -512,11 +551,12 @@ def latent_grid(n: int = 15, *, quantile: float = 0.95) -> np.ndarray:
         ``float32`` array ``(n * n, 2)``, row-major.
 
     Raises:
-        ValueError: ``n < 2`` or ``quantile`` outside (0.5, 1).
+        ValueError: ``n`` not in [2, 100] (``n * n`` images are decoded) or
+            ``quantile`` outside (0.5, 1). TypeError: a non-int ``n``.
     """
     from scipy.stats import norm
 
-    n = _validate.positive_int(n, "n")
+    n = _validate.bounded_int(n, "n", 100, "the grid has n * n points")
     if n < 2:
         raise ValueError(f"n must be at least 2; got {n}.")
     if isinstance(quantile, bool) or not isinstance(quantile, (int, float)) or not 0.5 < quantile < 1:

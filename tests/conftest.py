@@ -67,6 +67,23 @@ def pytest_configure(config):
     # Keras' TensorFlow backend converts tensors with np.array(x, copy=False) internally
     config.addinivalue_line(
         "filterwarnings", "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+    # Hypothesis (tests/test_validation.py) caches in ./.hypothesis, even while collecting: use a tmp dir instead
+    try:
+        from hypothesis import configuration
+    except ImportError:  # pragma: no cover - hypothesis is in requirements.txt
+        return
+    import tempfile
+
+    config._labutils_hypothesis_home = tempfile.mkdtemp(prefix="labutils-hypothesis-")
+    configuration.set_hypothesis_home_dir(config._labutils_hypothesis_home)
+
+
+def pytest_unconfigure(config):
+    home = getattr(config, "_labutils_hypothesis_home", None)
+    if home:
+        import shutil
+
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
