@@ -89,8 +89,16 @@ def test_sklearn_rbm_misses_the_fashion_quick_bar(fashion):
                           random_state=0)
     with threadpool_limits(limits=1, user_api="blas"):
         sk_rbm.fit(x_train_bin)
-    sk_ll = _test_log_likelihood(rbm.parameters(sk_rbm), x_train, x_test_bin)
-    assert sk_ll > -400, sk_ll                   # it learned something
+    params = rbm.parameters(sk_rbm)
+    # it learned something: its pseudo-likelihood (no partition function, so no AIS error) beats independent
+    # pixels with the base rates, -384 nats on Fashion-MNIST's test images (an untrained RBM: 784 log 0.5 = -543)
+    base_ll = float((x_test_bin @ metrics.base_rate_visible_bias(x_train)
+                     - np.logaddexp(0, metrics.base_rate_visible_bias(x_train)).sum()).mean())
+    sk_pl = float(metrics.rbm_pseudo_likelihood(x_test_bin, *params, seed=0).mean())
+    assert sk_pl > base_ll, (sk_pl, base_ll)
+    print(f"sklearn RBM: test pseudo-likelihood {sk_pl:.1f} nats, base rates {base_ll:.1f}")
+    # its AIS log-likelihood (optimistic where AIS's band is open, as it is for these RBMs) still misses the bar
+    sk_ll = _test_log_likelihood(params, x_train, x_test_bin)
     _misses(sk_ll, "fashion_mnist", ("quick",))
 
 
