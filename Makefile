@@ -9,9 +9,12 @@ DATASET ?= $(or $(LABS_DATASET),mnist)
 export LABS_DATASET := $(DATASET)
 # seconds a notebook cell may run when make test executes the labs (tests/test_grading_lab.py)
 CELL_TIMEOUT ?= 900
-# make grade: nbgrader's submitted/{student}/{lab}/{lab}.ipynb tree, and seconds a cell may run when grading
+# make grade: nbgrader's submitted/{student}/{lab}/{lab}.ipynb tree, and seconds a cell may run when grading;
+# JOBS sandboxes at once; NO_SANDBOX=1 grades without bubblewrap (unsafe: student code runs as you)
 SUBMISSIONS ?=
 GRADE_CELL_TIMEOUT ?= 900
+JOBS ?= 1
+NO_SANDBOX ?=
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 # Offline data: use the shared copies beside the checkout (../shared/datasets/mnist, .../fashion-mnist)
@@ -29,7 +32,7 @@ help:
 	@echo "make test               unit tests + every lab executed once in the quick profile (answers blank and solved)"
 	@echo "make lab                start JupyterLab on notebooks/"
 	@echo "make release [LAB=01]   student versions (nbgrader generate_assignment) into release/"
-	@echo "make grade SUBMISSIONS=dir [LAB=01] [PROFILE=quick]  autograde; grades and feedback in build/grading/"
+	@echo "make grade SUBMISSIONS=dir [LAB=01] [PROFILE=quick] [JOBS=4]  autograde, each notebook in a bubblewrap sandbox; build/grading/"
 	@echo "make clean              remove build/"
 
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -60,7 +63,7 @@ release: install
 grade: install
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir  (nbgrader's submitted/{student}/{lab}/{lab}.ipynb)"; exit 2; }
 	LABS_PROFILE=$(PROFILE) $(PY) -m labutils.grading grade "$(SUBMISSIONS)" --cell-timeout $(GRADE_CELL_TIMEOUT) \
-	  $(if $(LAB),--lab $(LAB))
+	  --jobs $(JOBS) $(if $(LAB),--lab $(LAB)) $(if $(filter 1 yes true,$(NO_SANDBOX)),--no-sandbox)
 
 clean:
 	rm -rf build

@@ -185,7 +185,8 @@ def test_grading_three_submissions_of_lab_01(released, tmp_path, mnist_dir):
     nbformat.write(fill(student, right), paths["cleo"])
     nbformat.write(fill(student, dict(right, **{"ex2-adadelta": "fixed_optimizer = keras.optimizers.Adadelta()"})),
                    paths["bob"])
-    # ada is graded first: exercise 1 loops forever, exercise 2 deletes the others' submissions and raises.
+    # ada is graded first: exercise 1 loops forever, exercise 2 tries to delete the others' submissions (which her
+    # sandbox does not hold) and raises.
     vandal = "import os\n" + "".join(f"os.remove({str(paths[s])!r})\n" for s in ("bob", "cleo")) + \
         "raise RuntimeError('no answer')"
     nbformat.write(fill(student, {"ex1-worst-digits": "while True:\n    pass", "ex2-adadelta": vandal}), paths["ada"])
@@ -196,7 +197,7 @@ def test_grading_three_submissions_of_lab_01(released, tmp_path, mnist_dir):
     took = time.perf_counter() - start
     print(f"make grade: 3 submissions of lab 01 in {took:.0f} s")
     assert took < 900
-    assert not paths["bob"].exists() and not paths["cleo"].exists(), "ada's cell ran on the originals"
+    assert paths["bob"].exists() and paths["cleo"].exists(), "ada's sandbox holds no other submission"
     assert [(g.student, g.status, g.score, g.max_score) for g in grades] == [
         ("ada", "graded", 0, 4), ("bob", "graded", 2, 4), ("cleo", "graded", 4, 4)]
     table = (tmp_path / "grading" / "grades.csv").read_text()
