@@ -1561,16 +1561,11 @@ def solution_lines(nb) -> list[str]:
 
 
 def _positive_seconds(text):
-    """argparse type: a positive, finite number of seconds."""
-    import math
-
+    """argparse type: a positive, finite number of seconds (the check of :func:`_seconds`)."""
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds; got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive, finite number of seconds; got {text!r}")
-    return value
+        return _seconds(float(text), "the value")
+    except ValueError as exc:  # float('soon') or _seconds' own refusal
+        raise argparse.ArgumentTypeError(f"expected a positive, finite number of seconds; got {text!r}") from exc
 
 
 def _positive_int(text):
