@@ -199,3 +199,29 @@ def data_dir(directory):
             del os.environ["LABUTILS_DATA_DIR"]
         else:
             os.environ["LABUTILS_DATA_DIR"] = old
+
+
+def assert_misses(lab: str, metric: str, value, label: str, *, dataset: str = "mnist", profiles=None):
+    """Fail unless ``value`` (what ``label`` scores) misses lab ``lab``'s bar on ``metric``.
+
+    ``profiles=None`` checks every profile with a bar of that name and fails when none has it; named
+    ``profiles`` must each have it. An unknown bar name fails (never skips): a renamed or removed bar must
+    not leave behind a test that can no longer fail.
+    """
+    from labutils import checks
+
+    named = profiles is not None
+    found = []
+    for prof in (tuple(profiles) if named else ("full", "quick")):
+        bars = checks.bars_for(lab, prof, dataset)
+        if metric not in bars:
+            if named:
+                pytest.fail(f"lab {lab} ({dataset}, {prof} profile) has no bar named {metric!r}; "
+                            f"its bars: {sorted(bars)}")
+            continue
+        found.append(prof)
+        if bars[metric].passes(value):
+            pytest.fail(f"{label} scores {value:.4g}, which passes lab {lab}'s {dataset} {prof} bar "
+                        f"{metric!r} {bars[metric]}: the bar does not separate a trained model from it")
+    if not found:
+        pytest.fail(f"lab {lab} ({dataset}) has no bar named {metric!r} in any profile")

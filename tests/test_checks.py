@@ -289,3 +289,20 @@ def test_report_without_measured_bars_saves_the_results_then_fails(build_dir, mo
     assert "test BCE" in capsys.readouterr().out
     saved = json.loads((checks.results_dir() / "01.json").read_text())
     assert saved["metrics"] == {"test BCE": 0.3} and saved["passed"] is False and saved["bars"] == {}
+
+
+def test_assert_misses_fails_on_unknown_bar_names_and_on_values_that_pass():
+    """The bar tests' helper (tests/conftest.py) can fail: a renamed bar or a baseline that passes is reported."""
+    from conftest import assert_misses
+
+    assert_misses("01", "test BCE", 0.69, "an untrained model")  # misses in both profiles
+    assert_misses("01", "test BCE vs PCA-32", 1.0, "PCA itself", profiles=("full",))
+    with pytest.raises(pytest.fail.Exception, match="no bar named 'test bce' in any profile"):
+        assert_misses("01", "test bce", 0.69, "a typo")
+    with pytest.raises(pytest.fail.Exception, match="quick profile\\) has no bar named 'test BCE vs PCA-32'"):
+        assert_misses("01", "test BCE vs PCA-32", 2.0, "untrained", profiles=("quick",))
+    with pytest.raises(pytest.fail.Exception, match="passes lab 01's mnist quick bar"):
+        assert_misses("01", "test BCE", 0.15, "a quick-profile model")
+    with pytest.raises(pytest.fail.Exception, match="no bar named"):
+        assert_misses("09", "AIS test log-likelihood (nats)", -400.0, "base rate", dataset="fashion_mnist",
+                      profiles=("full",))  # no full bars there (Unmeasured): nothing to miss
