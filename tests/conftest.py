@@ -201,6 +201,18 @@ def data_dir(directory):
             os.environ["LABUTILS_DATA_DIR"] = old
 
 
+#: Every miss that assert_misses has seen in this session: {(dataset, profile, lab, metric): {label, ...}};
+#: tests/test_zz_bar_coverage.py checks that each bar got one.
+BAR_MISSES: dict[tuple[str, str, str, str], set[str]] = {}
+#: The outcome of each test that has run in this session, by node id ("passed", "failed", "skipped").
+OUTCOMES: dict[str, str] = {}
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" or report.outcome != "passed":
+        OUTCOMES[report.nodeid] = report.outcome
+
+
 def assert_misses(lab: str, metric: str, value, label: str, *, dataset: str = "mnist", profiles=None):
     """Fail unless ``value`` (what ``label`` scores) misses lab ``lab``'s bar on ``metric``.
 
@@ -220,6 +232,7 @@ def assert_misses(lab: str, metric: str, value, label: str, *, dataset: str = "m
                             f"its bars: {sorted(bars)}")
             continue
         found.append(prof)
+        BAR_MISSES.setdefault((dataset, prof, lab, metric), set()).add(label)
         if bars[metric].passes(value):
             pytest.fail(f"{label} scores {value:.4g}, which passes lab {lab}'s {dataset} {prof} bar "
                         f"{metric!r} {bars[metric]}: the bar does not separate a trained model from it")

@@ -7,7 +7,7 @@ settings mirror the notebooks' quick profile.
 
 import numpy as np
 import pytest
-from conftest import data_dir
+from conftest import assert_misses, data_dir
 
 from labutils import checks, data, metrics
 
@@ -70,7 +70,7 @@ def test_lab05_doing_nothing_or_an_untrained_dae_misses_every_bar(lab05_data):
         values = _lab05_metrics(outputs, x_test, noisy, median_out)
         for prof, name, bar in _all_bars("05"):
             assert name in values, f"test does not compute {name}"
-            assert not bar.passes(values[name]), f"{label} passes the {prof} bar {name} {bar}: {values[name]:.4g}"
+            assert_misses("05", name, values[name], label, profiles=(prof,))
 
 
 def test_lab05_quick_budget_clears_the_quick_bars(lab05_data):
@@ -128,15 +128,15 @@ def test_lab06_untrained_or_collapsed_models_miss_the_bars(lab06_data):
         family = model if model in ("tied", "conv") else "end to end"  # greedy: the same dense network
         baseline = ("mean image", mean_bce) if kind == "test BCE" else ("collapsed code", collapsed)
         for label, value in ((f"untrained {family}", values[f"{family}: {kind}"]), baseline):
-            assert not bar.passes(value), f"{label} passes the {prof} bar {name} {bar}: {value:.4g}"
+            assert_misses("06", name, value, label, profiles=(prof,))
             checked += 1
     assert checked >= 8
     # no advantage is no advantage; a reload that changed the predictions is a failure
     for prof, name, bar in _all_bars("06"):
         if name == "2006: greedy advantage (test BCE)":
-            assert not bar.passes(0.0)
+            assert_misses("06", name, 0.0, "no advantage", profiles=(prof,))
         if name == "tied model reloaded identically":
-            assert not bar.passes(0.0)
+            assert_misses("06", name, 0.0, "a reload that changed the predictions", profiles=(prof,))
 
 
 def test_lab06_quick_budget_clears_the_quick_bars(lab06_data):
@@ -194,7 +194,7 @@ def test_lab05_fashion_doing_nothing_an_untrained_dae_or_the_median_filter_misse
         values = _lab05_metrics(outputs, x_test, noisy, median_out)
         for name, bar in _fashion_bars("05").items():
             assert name in values, f"test does not compute {name}"
-            assert not bar.passes(values[name]), f"{label} passes the Fashion-MNIST bar {name} {bar}: {values[name]:.4g}"
+            assert_misses("05", name, values[name], label, dataset="fashion_mnist", profiles=("quick",))
 
 
 def test_lab06_fashion_untrained_or_collapsed_models_miss_the_bars(fashion_dir):
@@ -214,16 +214,17 @@ def test_lab06_fashion_untrained_or_collapsed_models_miss_the_bars(fashion_dir):
     for name, bar in _fashion_bars("06").items():
         model, _, kind = name.partition(": ")
         if name == "tied model reloaded identically":
-            assert not bar.passes(0.0)
+            assert_misses("06", name, 0.0, "a reload that changed the predictions", dataset="fashion_mnist",
+                          profiles=("quick",))
             continue
         if name == "2006: greedy advantage (test BCE)":
-            assert not bar.passes(0.0)
+            assert_misses("06", name, 0.0, "no advantage", dataset="fashion_mnist", profiles=("quick",))
             continue
         if kind not in ("test BCE", "5-NN accuracy"):
             continue
         family = model if model in ("tied", "conv") else "end to end"  # greedy: the same dense network
         baseline = ("mean image", mean_bce) if kind == "test BCE" else ("collapsed code", collapsed)
         for label, value in ((f"untrained {family}", values[f"{family}: {kind}"]), baseline):
-            assert not bar.passes(value), f"{label} passes the Fashion-MNIST bar {name} {bar}: {value:.4g}"
+            assert_misses("06", name, value, label, dataset="fashion_mnist", profiles=("quick",))
             checked += 1
     assert checked >= 6
