@@ -4,6 +4,8 @@
 
     python -m labutils.grading release [--lab 01 ...] [--out release]
     python -m labutils.grading grade SUBMISSIONS [--lab 01 ...] [--cell-timeout 600] [--out build/grading]
+                                     [--student ID ...]
+    python -m labutils.grading merge OUT PART [PART ...]      # join per-student outputs (batch systems)
 
 *Release.* The nbgrader course directory ``build/nbgrader/`` is assembled from
 ``notebooks/`` (``source/NN_name/NN_name.ipynb`` and an ``nbgrader_config.py``);
@@ -70,7 +72,7 @@ from . import paths
 __all__ = [
     "COURSE_ID", "GRADES_COLUMNS", "CellGrade", "Grade", "assignment_name", "assemble_course", "run_nbgrader",
     "release", "find_submissions", "grade", "execute_notebook", "error_cells", "solution_lines", "main",
-    "Limits", "find_bwrap",
+    "Limits", "find_bwrap", "merge_results",
 ]
 
 COURSE_ID = "genlabs"
@@ -1315,7 +1317,8 @@ def _grade_one(course, box: Path, student, name, text, *, spec, cell_timeout) ->
 
 
 def grade(submissions_dir, out_dir=None, *, labs=None, cell_timeout: float = 600, total_timeout: float | None = None,
-          notebooks_dir=None, env=None, jobs: int = 1, sandbox: bool = True, limits: Limits | None = None) -> list[Grade]:
+          notebooks_dir=None, env=None, jobs: int = 1, sandbox: bool = True, limits: Limits | None = None,
+          students=None) -> list[Grade]:
     """Autograde submitted notebooks with nbgrader, each in a sandbox of its own (``make grade SUBMISSIONS=dir``).
 
     Args:
@@ -1333,6 +1336,9 @@ def grade(submissions_dir, out_dir=None, *, labs=None, cell_timeout: float = 600
         jobs: submissions graded at once (each in its own sandbox).
         sandbox: False runs student code unconfined as your user (unsafe; says so).
         limits: the kernel's resource and output limits (:class:`Limits`).
+        students: grade only these student ids (default: everyone submitted). One
+            student per call is the unit a batch system runs as an array job; the
+            parts are joined with :func:`merge_results`.
 
     Returns:
         One :class:`Grade` per submission, sorted by lab then student.
@@ -1340,7 +1346,7 @@ def grade(submissions_dir, out_dir=None, *, labs=None, cell_timeout: float = 600
     Raises:
         FileNotFoundError / ValueError: from :func:`find_submissions`.
         ValueError: a positive ``cell_timeout`` is needed; a submitted lab has no notebook;
-            ``jobs`` is not a positive integer.
+            ``jobs`` is not a positive integer; a student in ``students`` submitted nothing.
         RuntimeError: bubblewrap is missing or cannot start a sandbox here (the
             message says what to do), or the sandbox would expose a protected folder.
     """
@@ -1372,7 +1378,14 @@ def grade(submissions_dir, out_dir=None, *, labs=None, cell_timeout: float = 600
     wanted = None if labs is None else set(lab_numbers(labs))
     found = find_submissions(submissions_dir)
     root = Path(submissions_dir) / "submitted" if (Path(submissions_dir) / "submitted").is_dir() else Path(submissions_dir)
-    submissions = {k: v for k, v in found.items() if wanted is None or k[1][:2] in wanted}
+    if students is not None:
+        if isinstance(students, str) or not all(isinstance(x, str) for x in students) or not students:
+            raise ValueError(f"students must be a non-empty list of student ids; got {students!r}.")
+        missing = sorted(set(students) - {student for student, _ in found})
+        if missing:
+            raise ValueError(f"student(s) {missing} have no submission in {submissions_dir}.")
+    submissions = {k: v for k, v in found.items() if (wanted is None or k[1][:2] in wanted)
+                   and (students is None or k[0] in students)}
     if not submissions:
         raise ValueError(f"no submissions for lab(s) {sorted(wanted or [])} in {submissions_dir}.")
     ro, links = _system_binds()
@@ -1460,6 +1473,72 @@ def _write(out: Path, grades):
             page = out / "feedback" / g.student / g.assignment / f"{g.assignment}.html"
             page.parent.mkdir(parents=True, exist_ok=True)
             page.write_bytes(g.feedback_html)
+
+
+def merge_results(out_dir, parts) -> int:
+    """Join the results of several grading runs (e.g. one per student, from a batch array job) into one.
+
+    Each part is a directory written by :func:`grade` (``grades.csv``, ``grades_by_cell.csv``,
+    ``feedback/``). ``out_dir`` receives the union, rows sorted by lab then student, written by
+    this process alone.
+
+    Args:
+        out_dir: where to write (created; its ``feedback/`` is replaced).
+        parts: the part directories, at least one.
+
+    Returns:
+        The number of grade rows written.
+
+    Raises:
+        FileNotFoundError: a part has no ``grades.csv`` (its job did not finish: re-run it).
+        ValueError: no parts; a part's CSV header is not the grader's; the same student and lab
+            appear in two parts; a feedback path that is a link or not a file.
+    """
+    parts = [Path(p) for p in parts]
+    if not parts:
+        raise ValueError("parts must name at least one grading output directory; got none.")
+    rows, cells, pages, seen = [], [], {}, {}
+    for part in parts:
+        grades_csv = part / "grades.csv"
+        if not grades_csv.is_file():
+            raise FileNotFoundError(f"{grades_csv} is missing: that part's grading did not finish.")
+        with open(grades_csv, newline="") as f:
+            reader = csv.reader(f)
+            if tuple(next(reader, ())) != GRADES_COLUMNS:
+                raise ValueError(f"{grades_csv}: the header is not {','.join(GRADES_COLUMNS)}.")
+            for row in reader:
+                key = (row[0], row[3])
+                if key in seen:
+                    raise ValueError(f"{key[1]} / {key[0]} is graded in both {seen[key]} and {part}.")
+                seen[key] = part
+                rows.append(row)
+        by_cell = part / "grades_by_cell.csv"
+        if by_cell.is_file():
+            with open(by_cell, newline="") as f:
+                reader = csv.reader(f)
+                if next(reader, None) != ["assignment", "student_id", "cell", "score", "max_score"]:
+                    raise ValueError(f"{by_cell}: not a grades_by_cell.csv written by the grader.")
+                cells.extend(reader)
+        feedback = part / "feedback"
+        if feedback.is_dir():
+            for page in feedback.rglob("*"):
+                if page.is_symlink() or not (page.is_dir() or page.is_file()):
+                    raise ValueError(f"{page}: feedback must be plain files and folders.")
+                if page.is_file():
+                    pages[page.relative_to(feedback)] = page
+    out = Path(out_dir)
+    shutil.rmtree(out / "feedback", ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    rows.sort(key=lambda r: (r[0], r[3]))
+    cells.sort(key=lambda r: (r[0], r[1], r[2]))
+    with open(out / "grades.csv", "w", newline="") as f:
+        csv.writer(f).writerows([GRADES_COLUMNS, *rows])
+    with open(out / "grades_by_cell.csv", "w", newline="") as f:
+        csv.writer(f).writerows([["assignment", "student_id", "cell", "score", "max_score"], *cells])
+    for rel, page in sorted(pages.items()):
+        (out / "feedback" / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(page, out / "feedback" / rel)
+    return len(rows)
 
 
 # ------------------------------------------------------------------ checks of the student versions
@@ -1600,11 +1679,19 @@ def main(argv=None) -> int:
                      help="memory per kernel process, GiB (RLIMIT_DATA; default 8)")
     grd.add_argument("--no-sandbox", action="store_true",
                      help="UNSAFE: run student code without bubblewrap, as your user")
+    grd.add_argument("--notebooks", default=None,
+                     help="the instructor's notebooks with solutions and hidden tests (default: notebooks/)")
+    grd.add_argument("--student", action="append",
+                     help="grade only this student (repeatable); one per array task on a batch system")
+    mrg = sub.add_parser("merge", help="join grading outputs (e.g. one per student) into one grades.csv")
+    mrg.add_argument("out")
+    mrg.add_argument("parts", nargs="+")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse printed the usage and the error
         return int(exc.code or 0)
-    labs = [lab for item in args.lab for lab in item.replace(",", " ").split()] if args.lab else None
+    given = getattr(args, "lab", None)
+    labs = [lab for item in given for lab in item.replace(",", " ").split()] if given else None
     start = time.perf_counter()
     try:
         if args.command == "release":
@@ -1612,9 +1699,16 @@ def main(argv=None) -> int:
                 print(f"wrote {p}")
             print(f"release took {time.perf_counter() - start:.1f} s")
             return 0
+        if args.command == "merge":
+            n = merge_results(args.out, args.parts)
+            with open(Path(args.out) / "grades.csv", newline="") as f:
+                statuses = [row["status"] for row in csv.DictReader(f)]
+            print(f"wrote {Path(args.out) / 'grades.csv'}: {n} rows from {len(args.parts)} part(s)")
+            return 0 if all(s == "graded" for s in statuses) else 1
         limits = Limits(memory_bytes=int(args.memory_gb * 2**30)) if args.memory_gb else None
         grades = grade(args.submissions, args.out, labs=labs, cell_timeout=args.cell_timeout,
-                       total_timeout=args.timeout, jobs=args.jobs, sandbox=not args.no_sandbox, limits=limits)
+                       total_timeout=args.timeout, jobs=args.jobs, sandbox=not args.no_sandbox, limits=limits,
+                       students=args.student, notebooks_dir=args.notebooks)
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
