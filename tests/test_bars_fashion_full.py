@@ -15,7 +15,7 @@ keras = pytest.importorskip("keras")
 
 from labutils import autoencoders, deep, models  # noqa: E402
 
-LABS = ("01", "03", "04", "05", "06", "07")
+LABS = ("01", "02", "03", "04", "05", "06", "07", "08")
 
 
 @pytest.fixture(scope="module")
