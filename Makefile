@@ -45,10 +45,10 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 install: $(VENV)/.installed
 
 run: install
-	$(PY) -m labutils.runner --profile $(PROFILE) $(if $(LAB),--lab $(LAB))
+	LABS_STRICT=1 $(PY) -m labutils.runner --profile $(PROFILE) $(if $(LAB),--lab $(LAB))
 
 test: install
-	LABS_PROFILE=quick LABS_TEST_CELL_TIMEOUT=$(CELL_TIMEOUT) $(PY) -m pytest tests -p no:cacheprovider --durations=25
+	LABS_STRICT=1 LABS_PROFILE=quick LABS_TEST_CELL_TIMEOUT=$(CELL_TIMEOUT) $(PY) -m pytest tests -p no:cacheprovider --durations=25
 
 unit: install
 	$(PY) -m pytest tests -p no:cacheprovider

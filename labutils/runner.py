@@ -154,6 +154,10 @@ def run_notebook(path, out_dir, *, timeout: int = 3600) -> dict:
         record["status"], record["error"] = "failed", error
     elif not result_file.is_file():
         record["status"], record["error"] = "no results", "the notebook did not call checks.report(...)"
+    elif not record.get("passed"):  # a miss reported without raising (LABS_STRICT=0)
+        missed = [n for n, b in record.get("bars", {}).items() if not b.get("passed")]
+        record["status"] = "failed"
+        record["error"] = f"missed bars: {', '.join(missed)}" if missed else "no bars for this data set and profile"
     else:
         record["status"], record["error"] = "passed", ""
     return record
@@ -228,6 +232,8 @@ def run(labs=None, profile_name: str | None = None, notebooks_dir=None, timeout:
         if profile_name not in profile.PROFILES:
             raise ValueError(f"profile must be one of {profile.PROFILES}; got {profile_name!r}.")
         os.environ[profile.ENV_VAR] = profile_name
+    checks.strict()  # refuse a malformed LABS_STRICT before any notebook runs
+    os.environ.setdefault(checks.STRICT_ENV, "1")  # a missed bar fails its notebook (strict), as in CI
     # The kernels start in notebooks/: relative data and build directories given here would point elsewhere there.
     for var in ("LABUTILS_DATA_DIR", paths.BUILD_DIR_ENV):
         value = os.environ.get(var, "").strip()

@@ -15,6 +15,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("LABS_STRICT", "1")  # every executed notebook raises on a missed bar, as in CI
 
 import contextlib  # noqa: E402
 import gzip  # noqa: E402

@@ -72,7 +72,8 @@ def test_lab_runs_once_blank_answers_fail_and_solutions_pass(source, released, s
 
     start = time.perf_counter()
     found = run_once(student, solution, cwd=source.parent, timeout=CELL_TIMEOUT, env={
-        "LABS_PROFILE": "quick", "LABUTILS_DATA_DIR": str(mnist_dir), "LABUTILS_BUILD_DIR": str(shared_build)})
+        "LABS_PROFILE": "quick", "LABS_STRICT": "1", "LABUTILS_DATA_DIR": str(mnist_dir),
+        "LABUTILS_BUILD_DIR": str(shared_build)})
     print(f"{source.name}: executed once in {time.perf_counter() - start:.0f} s")
     assert not found["raised"], f"cells that must pass raised (role, cell, grade_id, error): {found['raised']}"
     assert not found["blank raised otherwise"], f"blank answers that raised more than NotImplementedError: " \

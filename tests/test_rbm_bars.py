@@ -1,6 +1,7 @@
 """Lab 09's bars are real: untrained RBMs miss the AIS log-likelihood bar in both profiles, and an RBM
 trained with the quick profile's budget clears the quick bar, on MNIST and on Fashion-MNIST; on Fashion-MNIST
-scikit-learn's BernoulliRBM with the lab's quick budget misses the quick bar too."""
+scikit-learn's BernoulliRBM with the lab's quick budget misses the quick bar too, and with the full budget the
+full profile's pseudo-likelihood bar."""
 
 import numpy as np
 import pytest
@@ -134,3 +135,56 @@ def test_untrained_classifier_misses_the_dbn_bar(mnist_dir):
     accuracy = float(np.mean(untrained.predict(x_test, verbose=0).argmax(axis=1) == y_test))
     assert accuracy < 0.3, accuracy
     assert_misses("09", metric, accuracy, "an untrained DBN-initialised MLP", profiles=("full",))
+
+
+PL_METRIC = "test pseudo-likelihood (nats)"
+# the full profile of notebooks/09_boltzmann_machines.ipynb
+FULL = dict(n_hidden=500, n_eval=2000, sklearn_steps=8000, sklearn_batch_size=10)
+
+
+@pytest.fixture(scope="module")
+def fashion_full(fashion_dir):
+    """All 60,000 grey Fashion-MNIST training images and the lab's 2,000 binarized test images."""
+    with data_dir(fashion_dir):
+        (x_train, _), (x_test, _) = data.load_dataset("fashion_mnist", scale=True, flatten=True, verbose=False)
+    return x_train, data.dynamic_binarize(x_test[:FULL["n_eval"]], seed=TEST_BINARIZATION_SEED)
+
+
+def test_baselines_miss_the_fashion_full_pseudo_likelihood_bar(fashion_full):
+    """The full profile's Fashion-MNIST bar is on the pseudo-likelihood (no partition function, so no AIS band):
+    independent pixels at their base rates, an untrained RBM and scikit-learn's BernoulliRBM with the lab's full
+    budget (seed 0, one fixed binarization of the 60,000 training images) all miss it."""
+    from sklearn.neural_network import BernoulliRBM
+    from threadpoolctl import threadpool_limits
+
+    from labutils import rbm
+
+    x_train, x_test_bin = fashion_full
+    n_hidden = FULL["n_hidden"]
+    base = metrics.base_rate_visible_bias(x_train)
+    base_pl = float(metrics.rbm_pseudo_likelihood(x_test_bin, np.zeros((784, n_hidden)), base,
+                                                  np.zeros(n_hidden), seed=0).mean())
+    exact_base_ll = float((x_test_bin @ base - np.logaddexp(0, base).sum()).mean())
+    assert base_pl == pytest.approx(exact_base_ll, abs=15.0)  # independent pixels: PL estimates the exact LL
+    rng = np.random.default_rng(0)
+    random_pl = float(metrics.rbm_pseudo_likelihood(x_test_bin, rng.normal(0, 0.01, (784, n_hidden)),
+                                                    np.zeros(784), np.zeros(n_hidden), seed=0).mean())
+    assert random_pl == pytest.approx(-784 * np.log(2), abs=5.0)
+    x_train_bin = data.dynamic_binarize(x_train, seed=0)
+    epochs = profile.epochs_for(FULL["sklearn_steps"], n_train=len(x_train), batch_size=FULL["sklearn_batch_size"])
+    sk_rbm = BernoulliRBM(n_components=n_hidden, batch_size=FULL["sklearn_batch_size"], n_iter=epochs,
+                          random_state=0)
+    with threadpool_limits(limits=1, user_api="blas"):
+        sk_rbm.fit(x_train_bin)
+    sk_pl = float(metrics.rbm_pseudo_likelihood(x_test_bin, *rbm.parameters(sk_rbm), seed=0).mean())
+    assert sk_pl > base_pl, (sk_pl, base_pl)  # it learned something
+    print(f"pseudo-likelihood: base rates {base_pl:.1f}, untrained {random_pl:.1f}, sklearn {sk_pl:.1f} nats")
+    for value, label in ((base_pl, "independent pixels at their base rates"), (random_pl, "an untrained RBM"),
+                         (sk_pl, "scikit-learn's BernoulliRBM, full budget")):
+        assert_misses("09", PL_METRIC, value, label, dataset="fashion_mnist", profiles=("full",))
+    # the likelihood bar: the base-rate model's log-likelihood is exact (its log Z is a sum over pixels), and an
+    # RBM with N(0, 0.01^2) weights and zero biases is within a nat of 784 log 0.5
+    assert_misses("09", METRIC, exact_base_ll, "independent pixels at their base rates (exact)",
+                  dataset="fashion_mnist", profiles=("full",))
+    assert_misses("09", METRIC, -784 * np.log(2) + 1.0, "an untrained RBM", dataset="fashion_mnist",
+                  profiles=("full",))

@@ -132,6 +132,24 @@ def test_run_passing_notebook(tmp_path, build_dir, monkeypatch):
     assert "Results: lab 99 - Tiny [quick profile]" in text
 
 
+def test_run_notebook_reports_a_miss_that_did_not_raise(tmp_path, build_dir, monkeypatch):
+    """LABS_STRICT=0 (as in a student's Jupyter): the notebook runs to the end, the runner still fails the lab."""
+    monkeypatch.setenv("LABS_STRICT", "0")
+    nb = _write_notebook(tmp_path / "97_misses.ipynb", FAILING_CELL, "print('after the miss')")
+    rec = runner.run_notebook(nb, tmp_path / "executed", timeout=120)
+    assert rec["status"] == "failed" and rec["error"] == "missed bars: x" and rec["passed"] is False
+    executed = nbformat.read(tmp_path / "executed" / "97_misses.ipynb", as_version=4)
+    text = "".join(o.get("text", "") for o in executed.cells[0].outputs)
+    assert "MISSED 1 of 1 bar:" in text and not [o for o in executed.cells[0].outputs if o.output_type == "error"]
+    assert "after the miss" in "".join(o.get("text", "") for o in executed.cells[1].outputs)
+
+
+def test_run_refuses_a_malformed_strict_switch(tmp_path, build_dir, monkeypatch):
+    monkeypatch.setenv("LABS_STRICT", "sometimes")
+    with pytest.raises(ValueError, match="LABS_STRICT must be 1 or 0"):
+        runner.run(notebooks_dir=tmp_path)
+
+
 def test_run_notebook_failing_cell(tmp_path, build_dir):
     nb = _write_notebook(tmp_path / "97_fails.ipynb", FAILING_CELL, "print('after the failure')")
     out_dir = tmp_path / "executed"
