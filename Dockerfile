@@ -6,7 +6,9 @@
 # bubblewrap inside the container needs user namespaces, which Docker's default seccomp and AppArmor profiles
 # forbid: hence the two --security-opt (or a profile that allows unshare/clone with CLONE_NEWUSER). The grader
 # checks that it can start a sandbox before it grades anything.
-FROM python:3.12-slim-bookworm
+# BASE: any Debian bookworm image whose `python` is Python 3.11 or 3.12 with venv (the default is the official one)
+ARG BASE=python:3.12-slim-bookworm
+FROM ${BASE}
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends bubblewrap make \

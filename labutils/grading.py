@@ -174,6 +174,10 @@ def assemble_course(course_dir=None, *, labs=None, notebooks_dir=None) -> Path:
         target = course / "source" / name
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(nb, target / nb.name)
+        figure = nb.parent / "figures" / f"{nb.stem}.svg"  # the lab's diagram, shown near its top
+        if figure.is_file():
+            (target / "figures").mkdir(exist_ok=True)
+            shutil.copyfile(figure, target / "figures" / figure.name)
     course.mkdir(parents=True, exist_ok=True)
     (course / "nbgrader_config.py").write_text(
         "# Written by labutils.grading (make release / make grade); regenerated each time.\n"

@@ -154,8 +154,12 @@ def test_grade_rejects_bad_arguments(tmp_path, lab_dir):
 
 # ---------------------------------------------------------------------------- release and grade
 def test_release_removes_solutions_and_hidden_tests_and_fails_only_in_exercises(tmp_path, lab_dir):
+    (lab_dir / "figures").mkdir()
+    (lab_dir / "figures" / f"{TINY}.svg").write_text("<svg><text>Lab 90: tiny</text></svg>\n")
     written = grading.release(tmp_path / "release", notebooks_dir=lab_dir, course_dir=tmp_path / "course")
     assert written == [tmp_path / "release" / TINY / f"{TINY}.ipynb"]
+    # the lab's diagram travels with it, where the notebook's figures/NN_name.svg link finds it
+    assert (tmp_path / "release" / TINY / "figures" / f"{TINY}.svg").read_text().startswith("<svg>")
     text = written[0].read_text()
     assert "answer = 42" not in text and "2 * v" not in text and "HIDDEN" not in text
     assert "isinstance(answer, int)" not in text
