@@ -1,15 +1,28 @@
 """labutils: what the genlabs notebooks share.
 
-Modules (import them explicitly; importing labutils does not import TensorFlow):
+Modules (import them explicitly; importing labutils does not import TensorFlow). One module per model
+family owns its Keras models, its measurements and its figures (these import Keras):
 
-* :mod:`labutils.data` - MNIST online/offline, corruptions, binarization
+* :mod:`labutils.autoencoders` - dense (classic, deep, linear, sparse), contractive, denoising, tied, stacked and
+  convolutional autoencoders; their training recipe, measurements, baselines and figures; t-SNE of codes
+* :mod:`labutils.vae` - the VAE: sampling layer, model with its train_step, KL warm-up, importance-sampled
+  likelihood, Gaussian KL, active units
+* :mod:`labutils.gan` - DCGAN and conditional GAN with their train_step, sample-grid and quality callbacks, figures
+* :mod:`labutils.rbm` - the RBM (CD-k / persistent CD train_step), its likelihoods (free energy,
+  pseudo-likelihood, exact and AIS log partition function), Gibbs chains, deep-belief-net helpers, figures
+
+What two or more families use:
+
+* :mod:`labutils.data` - MNIST and Fashion-MNIST online/offline, corruptions, binarization
+* :mod:`labutils.metrics` - BCE, MSE, PSNR, SSIM, k-NN accuracy, the base-rate model, judge outputs,
+  Fréchet distance, class coverage
+* :mod:`labutils.plots` - image grids, training curves, x-y plots, latent scatter, confusion matrix
+* :mod:`labutils.classifiers` - CNN and encoder classifiers, their training recipe, the judge
+* :mod:`labutils.training` - the Adam (cosine-decay) training recipe of autoencoders and classifiers
+* :mod:`labutils.paths` - the build directory and the model cache
 * :mod:`labutils.profile` - full vs quick (CI) profile via ``LABS_PROFILE``
-* :mod:`labutils.models` - shared model builders, baselines, model cache
-* :mod:`labutils.metrics` - reconstruction metrics, KL, importance-sampled likelihood, active units
-* :mod:`labutils.vae` - the VAE: sampling layer, model with its train_step, KL warm-up (imports Keras)
-* :mod:`labutils.rbm` - the RBM (CD-k / persistent CD train_step), Gibbs chains, deep-belief-net helpers (imports Keras)
-* :mod:`labutils.plots` - image grids, reconstruction figure, training curves, latent scatter
 * :mod:`labutils.checks` - quality bars and the results report
 * :mod:`labutils.runner` - ``make run``: execute notebooks, collect results
+* :mod:`labutils.grading` - nbgrader autograding in a sandbox
 """
 __version__ = "0.1.0"

@@ -1,6 +1,9 @@
 """The GANs of lab 08: DCGAN generator/discriminator builders, a ``keras.Model``
-with its own ``train_step``, the conditional variant, and the callbacks that
-draw a fixed-noise sample grid and measure sample quality every epoch.
+with its own ``train_step``, the conditional variant, the callbacks that
+draw a fixed-noise sample grid and measure sample quality every epoch, and two
+figures (:func:`gan_progress`, :func:`class_histograms`). The sample-quality
+measurements themselves (Fréchet distance, class coverage in a judge's
+outputs) are shared with other generative models: :mod:`labutils.metrics`.
 
 Goodfellow et al., "Generative Adversarial Nets", NIPS 2014 (the minimax
 objective, eq. 1; the non-saturating generator loss, section 3). Radford,
@@ -19,7 +22,7 @@ Conventions: images are ``(batch, 28, 28, 1)`` ``float32`` in **[-1, 1]**
 logits, in nats per image averaged over the batch. A conditional GAN gets the
 one-hot label ``(batch, num_classes)`` as a second input of both networks.
 
-Like :mod:`labutils.vae` this module imports Keras when imported: the model is
+Like the other model-family modules this one imports Keras when imported: the model is
 a registered serializable class, so that saved ``.keras`` files load with
 ``safe_mode=True``.
 """
@@ -32,7 +35,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import _validate, paths
+from . import _validate, paths, plots
+from .plots import Figure
 
 __all__ = [
     "dcgan_generator",
@@ -43,6 +47,8 @@ __all__ = [
     "to_unit_range",
     "SampleGrid",
     "QualityMonitor",
+    "gan_progress",
+    "class_histograms",
 ]
 
 PACKAGE = "labutils"
@@ -518,8 +524,6 @@ class SampleGrid(keras.callbacks.Callback):
             _validate.file_name(self.model.name, "the model's name (it names build/gan_samples/<name>)")
 
     def on_epoch_end(self, epoch, logs=None):
-        from . import plots
-
         images = self.model.generate(len(self.z), self.labels, z=self.z)
         self.grids[epoch + 1] = images
         fig = plots.image_grid(images, ncols=self.ncols, suptitle=f"{self.model.name}, epoch {epoch + 1}")
@@ -612,3 +616,102 @@ class QualityMonitor(keras.callbacks.Callback):
         return {"fd": fd, "fd_ratio": fd / self.floor,
                 "kl_uniform": metrics.kl_to_uniform(metrics.class_histogram(probs)),
                 "classifier_score": metrics.classifier_score(probs)}
+
+
+def gan_progress(history: dict, *, target_ratio: float | None = None, title: str | None = None) -> Figure:
+    """Sample quality per epoch: FD / floor (log scale), KL of the class histogram to uniform, classifier score.
+
+    Args:
+        history: ``labutils.gan.QualityMonitor.history`` or a dict with the lists
+            ``"epoch"``, ``"fd_ratio"``, ``"kl_uniform"`` and ``"classifier_score"``
+            of equal length; several runs as ``{label: history}``.
+        target_ratio: optional horizontal line in the FD panel (e.g. the bar, 10).
+        title: optional title above the panels.
+
+    Returns:
+        The ``Figure`` (three panels, epochs on x).
+
+    Raises:
+        TypeError: ``history`` not a dict; a ``target_ratio`` that is not a number.
+        ValueError: missing keys, empty or unequal lists, a non-positive FD
+            ratio, NaN or inf values, a ``target_ratio`` that is not positive and finite.
+    """
+    if not isinstance(history, dict):
+        raise TypeError(f"history must be a dict (QualityMonitor.history); got {type(history).__name__}.")
+    if target_ratio is not None:
+        target_ratio = _validate.number(target_ratio, "target_ratio", positive=True)
+    runs = history if history and all(isinstance(v, dict) for v in history.values()) else {"": history}
+    keys = ("epoch", "fd_ratio", "kl_uniform", "classifier_score")
+    fig = Figure(figsize=(12.0, 3.3))
+    axes = fig.subplots(1, 3)
+    for label, h in runs.items():
+        missing = [k for k in keys if k not in h]
+        if missing:
+            raise ValueError(f"history{f'[{label!r}]' if label else ''} lacks {missing}; it has {sorted(h)}.")
+        cols = [_validate.finite_array(h[k], k).ravel() for k in keys]
+        if cols[0].size == 0 or any(c.size != cols[0].size for c in cols):
+            raise ValueError(f"history lists must be non-empty and of equal length; got {[c.size for c in cols]}.")
+        if np.any(cols[1] <= 0):
+            raise ValueError("fd_ratio must be positive (FD divided by the real-vs-real floor).")
+        for ax, y in zip(axes, cols[1:]):
+            ax.plot(cols[0], y, marker="o" if y.size <= 30 else None, label=label or None)
+    if target_ratio is not None:
+        axes[0].axhline(float(target_ratio), color="grey", linestyle="--", label=f"bar ({target_ratio:g})")
+    axes[0].axhline(1.0, color="black", linestyle=":", label="real vs real (1)")
+    axes[0].set_yscale("log")
+    labels = ("FD / floor (log)", "KL(histogram || uniform) (nats)", "classifier score (1 to 10)")
+    for ax, ylabel in zip(axes, labels):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    if len(runs) > 1:
+        axes[1].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def class_histograms(histograms: dict, *, title: str | None = None) -> Figure:
+    """Grouped bars of class shares (e.g. the judge's labels of real test images and of GAN samples).
+
+    Args:
+        histograms: ``{label: (K,) shares summing to 1}`` (``labutils.metrics.class_histogram``).
+        title: optional panel title.
+
+    Returns:
+        The ``Figure`` with a dashed line at the uniform share ``1 / K``.
+
+    Raises:
+        TypeError: not a dict; complex or object shares. ValueError: empty,
+            different K, NaN or inf, or shares that do not sum to 1.
+    """
+    if not isinstance(histograms, dict):
+        raise TypeError(f"histograms must be a dict {{label: shares}}; got {type(histograms).__name__}.")
+    if not histograms:
+        raise ValueError("histograms is empty; give at least one {label: shares}.")
+    arrays = {}
+    for label, h in histograms.items():
+        h = _validate.finite_array(h, f"histograms[{label!r}]").ravel()
+        if h.size < 2 or np.any(h < 0) or abs(h.sum() - 1.0) > 1e-6:
+            raise ValueError(f"histograms[{label!r}] must be >= 2 non-negative shares summing to 1.")
+        arrays[label] = h
+    k = {h.size for h in arrays.values()}
+    if len(k) != 1:
+        raise ValueError(f"all histograms need the same number of classes; got {sorted(k)}.")
+    k = k.pop()
+    fig = Figure(figsize=(6.5, 3.3))
+    ax = fig.subplots()
+    width = 0.8 / len(arrays)
+    for i, (label, h) in enumerate(arrays.items()):
+        ax.bar(np.arange(k) + (i - (len(arrays) - 1) / 2) * width, h, width=width, label=str(label))
+    ax.axhline(1.0 / k, color="black", linestyle="--", linewidth=1, label="uniform")
+    ax.set_xticks(np.arange(k))
+    ax.set_xlabel("class (the judge's label)")
+    ax.set_ylabel("share of samples")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

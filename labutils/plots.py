@@ -1,5 +1,8 @@
-"""Figures the labs share: image grids, the original/code/reconstruction figure,
-training curves.
+"""Figures that several model families share: image grids, training and comparison curves, x-y plots,
+2-d latent scatter plots, confusion matrices; and :class:`Figure`, the figure class of every labutils figure.
+
+A family's own figures live in its module (:mod:`labutils.autoencoders`,
+:mod:`labutils.gan`, :mod:`labutils.rbm`).
 
 Every function returns a ``matplotlib.figure.Figure`` that is created without
 pyplot, so a notebook shows it exactly once (as the cell's value) and a script
@@ -17,7 +20,7 @@ from matplotlib.figure import Figure as _MplFigure
 
 from . import _validate
 
-__all__ = ["Figure", "image_grid", "reconstruction_figure", "training_curves", "compare_curves", "xy_plot",
+__all__ = ["Figure", "image_grid", "training_curves", "compare_curves", "xy_plot",
            "latent_scatter", "confusion_matrix"]
 
 
@@ -122,62 +125,6 @@ def image_grid(images, ncols: int = 10, *, row_titles=None, titles=None, vrange=
             axes[r, 0].set_ylabel(str(label), rotation=0, ha="right", va="center", fontsize=9)
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
-    return fig
-
-
-def reconstruction_figure(originals, codes, reconstructions, *, code_shape=(8, 4), n: int = 10) -> Figure:
-    """The assignment's figure: original, code (as a small image), reconstruction.
-
-    Args:
-        originals: ``(m, 784)`` or ``(m, 28, 28[, 1])`` float in [0, 1].
-        codes: ``(m, prod(code_shape))``, e.g. ``(m, 32)`` shown as 8x4 images;
-            any real values (shown on their own grey scale, shared by all codes).
-        reconstructions: like ``originals``.
-        code_shape: ``(rows, cols)`` to display each code as; its product must
-            equal the code size.
-        n: how many of the first examples to show (``n <= m``).
-
-    Returns:
-        A ``Figure`` with three rows of ``n`` images.
-
-    Raises:
-        ValueError: mismatched batch sizes, pixels outside [0, 1] (NaN, inf
-            included), NaN or inf codes, a code size that does not match
-            ``code_shape`` (two positive ints), or ``n`` larger than the batch.
-        TypeError: complex or object arrays; non-int ``n`` or ``code_shape`` entries.
-    """
-    x = _validate.unit_interval(_validate.images(originals, "originals"), "originals")
-    r = _validate.unit_interval(_validate.images(reconstructions, "reconstructions"), "reconstructions")
-    c = _validate.finite_array(codes, "codes", np.float32)
-    n = _validate.positive_int(n, "n")
-    if not isinstance(code_shape, (tuple, list)) or len(code_shape) != 2:
-        raise ValueError(f"code_shape must be (rows, cols), two positive ints; got {code_shape!r}.")
-    code_shape = _validate.sizes(code_shape, "code_shape")
-    if c.ndim != 2:
-        raise ValueError(f"codes must be (n, code_size); got shape {c.shape}.")
-    if not (x.shape[0] == c.shape[0] == r.shape[0]):
-        raise ValueError(f"batch sizes differ: originals {x.shape[0]}, codes {c.shape[0]}, reconstructions {r.shape[0]}.")
-    if x.shape != r.shape:
-        raise ValueError(f"originals {x.shape} and reconstructions {r.shape} must have the same image shape.")
-    if int(np.prod(code_shape)) != c.shape[1]:
-        raise ValueError(f"code_shape {tuple(code_shape)} holds {int(np.prod(code_shape))} values; the codes have {c.shape[1]}.")
-    if n > x.shape[0]:
-        raise ValueError(f"n={n} but only {x.shape[0]} examples were given.")
-    fig = Figure(figsize=(n * 1.1 + 1.4, 3 * 1.15 + 0.5))
-    axes = fig.subplots(3, n, squeeze=False)
-    cmin, cmax = float(c[:n].min()), float(c[:n].max())
-    if cmax <= cmin:
-        cmax = cmin + 1.0
-    rows = [(x, (0, 1), "original"), (c.reshape((-1, *code_shape)), (cmin, cmax), f"code ({code_shape[0]}x{code_shape[1]})"),
-            (r, (0, 1), "reconstruction")]
-    for row, (batch, (lo, hi), label) in enumerate(rows):
-        for i in range(n):
-            ax = axes[row, i]
-            ax.imshow(batch[i], cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-        axes[row, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -410,195 +357,6 @@ def confusion_matrix(y_true, y_pred, *, labels=None, title: str | None = None) -
     fig = Figure(figsize=(5.2, 4.6))
     ax = fig.subplots()
     ConfusionMatrixDisplay.from_predictions(t, p, labels=labels, ax=ax, colorbar=False, cmap="Blues")
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return fig
-
-
-# Filter and image-row figures
-__all__ += ["filter_grid"]
-
-
-def filter_grid(weights, n: int = 64, ncols: int = 16, *, axis: int = 0, suptitle: str | None = None,
-                cell_size: float = 0.7) -> Figure:
-    """Learned filters (weight vectors of code units) as images, each on its own grey scale.
-
-    Each filter is scaled to [0, 1] by its own min and max, so weak and strong
-    filters are equally visible (a dead unit's constant filter is drawn grey).
-
-    Args:
-        weights: a 2-D weight matrix holding one filter of ``side*side`` values per
-            code unit: an encoder kernel ``(784, units)`` (filters are columns,
-            ``axis=0``) or a decoder kernel ``(units, 784)`` (filters are rows, ``axis=1``).
-        n: how many filters to draw (the first ``n``; at most the number of units).
-        ncols: filters per row.
-        axis: the axis of ``weights`` that runs over pixels (0 or 1).
-        suptitle: optional title.
-        cell_size: inches per filter.
-
-    Returns:
-        The ``Figure``.
-
-    Raises:
-        ValueError: not 2-D, NaN or inf, ``axis`` not 0/1, a pixel count that is
-            not a square, or ``n`` larger than the number of filters.
-        TypeError: non-numeric, complex or object weights.
-    """
-    w = _validate.finite_array(weights, "weights")
-    if w.ndim != 2:
-        raise ValueError(f"weights must be a 2-D kernel; got shape {w.shape}.")
-    if axis not in (0, 1) or isinstance(axis, bool):
-        raise ValueError(f"axis must be 0 or 1 (the axis that runs over pixels); got {axis!r}.")
-    filters = w.T if axis == 0 else w
-    n = _validate.positive_int(n, "n")
-    if n > filters.shape[0]:
-        raise ValueError(f"n={n} but the kernel holds only {filters.shape[0]} filters.")
-    filters = _validate.images(filters[:n], "weights")  # (n, side, side); checks the square pixel count
-    lo = filters.min(axis=(1, 2), keepdims=True)
-    span = filters.max(axis=(1, 2), keepdims=True) - lo
-    scaled = np.where(span > 0, (filters - lo) / np.where(span > 0, span, 1.0), 0.5)
-    return image_grid(scaled.astype(np.float32), ncols=ncols, cell_size=cell_size, suptitle=suptitle)
-
-
-# Rows of image batches (clean, noisy, restored, ...)
-__all__ += ["image_rows"]
-
-
-def image_rows(rows: dict, n: int = 10, *, cell_size: float = 1.0, suptitle: str | None = None) -> Figure:
-    """Several batches of the same images, one row each: e.g. clean / noisy / median / denoised.
-
-    Args:
-        rows: ``{row label: images}``; each batch ``(m, 784)``, ``(m, 28, 28)`` or
-            ``(m, 28, 28, 1)`` float in [0, 1], all of the same image shape, with
-            at least ``n`` images (row ``r``'s image ``i`` belongs to column ``i``).
-        n: images per row (the first ``n`` of every batch).
-        cell_size: inches per image.
-        suptitle: optional title.
-
-    Returns:
-        The ``Figure``: ``len(rows)`` rows of ``n`` images, labelled on the left.
-
-    Raises:
-        TypeError: ``rows`` not a dict, or a non-int ``n``.
-        ValueError: no rows, a batch with fewer than ``n`` images, batches of
-            different image shapes, values outside [0, 1] (NaN, inf included).
-    """
-    if not isinstance(rows, dict):
-        raise TypeError(f"rows must be a dict {{label: images}}; got {type(rows).__name__}.")
-    if not rows:
-        raise ValueError("rows is empty; give at least one {label: images}.")
-    n = _validate.positive_int(n, "n")
-    batches = []
-    for label, imgs in rows.items():
-        batch = _validate.unit_interval(_as_image_batch(imgs, f"rows[{label!r}]"), f"rows[{label!r}]")
-        if batch.shape[0] < n:
-            raise ValueError(f"rows[{label!r}] holds {batch.shape[0]} images; n={n} are needed.")
-        if batches and batch.shape[1:] != batches[0].shape[1:]:
-            raise ValueError(f"rows[{label!r}] has images of shape {batch.shape[1:]}, the first row "
-                             f"{batches[0].shape[1:]}.")
-        batches.append(batch[:n])
-    return image_grid(np.concatenate(batches), ncols=n, row_titles=[str(k) for k in rows],
-                      cell_size=cell_size, suptitle=suptitle)
-
-
-# GAN figures
-__all__ += ["gan_progress", "class_histograms"]
-
-
-def gan_progress(history: dict, *, target_ratio: float | None = None, title: str | None = None) -> Figure:
-    """Sample quality per epoch: FD / floor (log scale), KL of the class histogram to uniform, classifier score.
-
-    Args:
-        history: ``labutils.gan.QualityMonitor.history`` or a dict with the lists
-            ``"epoch"``, ``"fd_ratio"``, ``"kl_uniform"`` and ``"classifier_score"``
-            of equal length; several runs as ``{label: history}``.
-        target_ratio: optional horizontal line in the FD panel (e.g. the bar, 10).
-        title: optional title above the panels.
-
-    Returns:
-        The ``Figure`` (three panels, epochs on x).
-
-    Raises:
-        TypeError: ``history`` not a dict; a ``target_ratio`` that is not a number.
-        ValueError: missing keys, empty or unequal lists, a non-positive FD
-            ratio, NaN or inf values, a ``target_ratio`` that is not positive and finite.
-    """
-    if not isinstance(history, dict):
-        raise TypeError(f"history must be a dict (QualityMonitor.history); got {type(history).__name__}.")
-    if target_ratio is not None:
-        target_ratio = _validate.number(target_ratio, "target_ratio", positive=True)
-    runs = history if history and all(isinstance(v, dict) for v in history.values()) else {"": history}
-    keys = ("epoch", "fd_ratio", "kl_uniform", "classifier_score")
-    fig = Figure(figsize=(12.0, 3.3))
-    axes = fig.subplots(1, 3)
-    for label, h in runs.items():
-        missing = [k for k in keys if k not in h]
-        if missing:
-            raise ValueError(f"history{f'[{label!r}]' if label else ''} lacks {missing}; it has {sorted(h)}.")
-        cols = [_validate.finite_array(h[k], k).ravel() for k in keys]
-        if cols[0].size == 0 or any(c.size != cols[0].size for c in cols):
-            raise ValueError(f"history lists must be non-empty and of equal length; got {[c.size for c in cols]}.")
-        if np.any(cols[1] <= 0):
-            raise ValueError("fd_ratio must be positive (FD divided by the real-vs-real floor).")
-        for ax, y in zip(axes, cols[1:]):
-            ax.plot(cols[0], y, marker="o" if y.size <= 30 else None, label=label or None)
-    if target_ratio is not None:
-        axes[0].axhline(float(target_ratio), color="grey", linestyle="--", label=f"bar ({target_ratio:g})")
-    axes[0].axhline(1.0, color="black", linestyle=":", label="real vs real (1)")
-    axes[0].set_yscale("log")
-    labels = ("FD / floor (log)", "KL(histogram || uniform) (nats)", "classifier score (1 to 10)")
-    for ax, ylabel in zip(axes, labels):
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(ylabel)
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
-    if len(runs) > 1:
-        axes[1].legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def class_histograms(histograms: dict, *, title: str | None = None) -> Figure:
-    """Grouped bars of class shares (e.g. the judge's labels of real test images and of GAN samples).
-
-    Args:
-        histograms: ``{label: (K,) shares summing to 1}`` (``labutils.metrics.class_histogram``).
-        title: optional panel title.
-
-    Returns:
-        The ``Figure`` with a dashed line at the uniform share ``1 / K``.
-
-    Raises:
-        TypeError: not a dict; complex or object shares. ValueError: empty,
-            different K, NaN or inf, or shares that do not sum to 1.
-    """
-    if not isinstance(histograms, dict):
-        raise TypeError(f"histograms must be a dict {{label: shares}}; got {type(histograms).__name__}.")
-    if not histograms:
-        raise ValueError("histograms is empty; give at least one {label: shares}.")
-    arrays = {}
-    for label, h in histograms.items():
-        h = _validate.finite_array(h, f"histograms[{label!r}]").ravel()
-        if h.size < 2 or np.any(h < 0) or abs(h.sum() - 1.0) > 1e-6:
-            raise ValueError(f"histograms[{label!r}] must be >= 2 non-negative shares summing to 1.")
-        arrays[label] = h
-    k = {h.size for h in arrays.values()}
-    if len(k) != 1:
-        raise ValueError(f"all histograms need the same number of classes; got {sorted(k)}.")
-    k = k.pop()
-    fig = Figure(figsize=(6.5, 3.3))
-    ax = fig.subplots()
-    width = 0.8 / len(arrays)
-    for i, (label, h) in enumerate(arrays.items()):
-        ax.bar(np.arange(k) + (i - (len(arrays) - 1) / 2) * width, h, width=width, label=str(label))
-    ax.axhline(1.0 / k, color="black", linestyle="--", linewidth=1, label="uniform")
-    ax.set_xticks(np.arange(k))
-    ax.set_xlabel("class (the judge's label)")
-    ax.set_ylabel("share of samples")
-    ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
     fig.tight_layout()

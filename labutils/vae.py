@@ -1,5 +1,7 @@
 """The variational autoencoder of lab 07: sampling layer, encoder/decoder builders,
-a ``keras.Model`` with its own ``train_step``, KL warm-up, and importance weights.
+a ``keras.Model`` with its own ``train_step``, KL warm-up, importance weights, and
+its measurements in NumPy (the Gaussian KL, the importance-sampled log-likelihood,
+active units).
 
 Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014 (the ELBO,
 section 2.3; the reparameterization, section 2.4; the Gaussian KL, appendix B).
@@ -12,7 +14,7 @@ every loss is in **nats per image**: summed over the 784 pixels (and latent
 units), averaged over the batch. A conditional VAE gets the one-hot label
 ``(batch, num_classes)`` as a second input of both encoder and decoder.
 
-Unlike the rest of ``labutils`` this module imports Keras when imported: the
+Like the other model-family modules this one imports Keras when imported: the
 custom layers and the model are registered serializable classes, so that saved
 ``.keras`` files load with ``safe_mode=True``.
 """
@@ -36,6 +38,9 @@ __all__ = [
     "build_vae",
     "log_importance_weights",
     "latent_grid",
+    "gaussian_kl",
+    "importance_sampled_log_likelihood",
+    "active_units",
 ]
 
 PACKAGE = "labutils"
@@ -486,7 +491,7 @@ class KLWarmup(keras.callbacks.Callback):
 def log_importance_weights(model: VAE, x, k: int, labels=None, *, chunk_size: int = 5000, seed: int = 0) -> np.ndarray:
     """``log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x)`` for ``k`` samples ``z_i ~ q(z|x)``.
 
-    The input of :func:`labutils.metrics.importance_sampled_log_likelihood`
+    The input of :func:`importance_sampled_log_likelihood`
     (Burda et al. 2016, eq. 8). ``log p(x|z)`` is the Bernoulli log-likelihood
     of ``x`` under the decoder's logits, ``x*l - softplus(l)`` summed over
     pixels (float32, stable for any logit); ``p(z) = N(0, I)``; ``q(z|x)`` is
@@ -564,3 +569,107 @@ def latent_grid(n: int = 15, *, quantile: float = 0.95) -> np.ndarray:
     z = norm.ppf(np.linspace(1.0 - quantile, quantile, n))
     z1, z2 = np.meshgrid(z, z[::-1])
     return np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32)
+
+
+def _latent_pair(z_mean, z_log_var):
+    m = _validate.as_array(z_mean, "z_mean").astype(np.float64)
+    lv = _validate.as_array(z_log_var, "z_log_var").astype(np.float64)
+    if m.ndim != 2 or m.shape != lv.shape:
+        raise ValueError(f"z_mean and z_log_var must both be (n, latent_dim); got {m.shape} and {lv.shape}.")
+    if not (np.isfinite(m).all() and np.isfinite(lv).all()):
+        raise ValueError("z_mean and z_log_var must be finite (a NaN here usually means training diverged).")
+    return m, lv
+
+
+def gaussian_kl(z_mean, z_log_var) -> np.ndarray:
+    """KL(N(mu, diag(s^2)) || N(0, I)) per example, in closed form.
+
+    ``1/2 * sum_j (mu_j^2 + s_j^2 - log s_j^2 - 1)`` (Kingma & Welling,
+    "Auto-Encoding Variational Bayes", ICLR 2014, appendix B): the VAE's
+    KL term, the "rate" of the code.
+
+    Args:
+        z_mean: ``(n, latent_dim)`` posterior means.
+        z_log_var: ``(n, latent_dim)`` posterior log-variances ``log s^2``.
+
+    Returns:
+        ``float64`` array ``(n,)``, nats per example (>= 0).
+
+    Raises:
+        ValueError: shapes differ or are not 2-D, or non-finite values.
+    """
+    m, lv = _latent_pair(z_mean, z_log_var)
+    return 0.5 * np.sum(m ** 2 + np.exp(lv) - lv - 1.0, axis=1)
+
+
+def importance_sampled_log_likelihood(log_weights, k: int | None = None) -> np.ndarray:
+    """The importance-weighted bound ``L_k = E[log (1/k) sum_i w_i]`` per example.
+
+    With ``w_i = p(x, z_i) / q(z_i|x)`` and ``z_i ~ q(z|x)``, ``L_k`` is a lower
+    bound of ``log p(x)`` that tightens as ``k`` grows and reaches it as
+    ``k -> inf``; ``L_1`` is the ELBO (Burda, Grosse & Salakhutdinov,
+    "Importance Weighted Autoencoders", ICLR 2016, eq. 8 and theorem 1). The
+    negative of ``L_k`` for large ``k`` (e.g. 5,000 in the paper) is the
+    "importance-sampled NLL" reported for VAEs.
+
+    Given ``K`` log weights per example, ``k`` (a divisor of ``K``) splits them
+    into ``K / k`` disjoint groups of ``k``; the estimate is the mean over the
+    groups of ``logsumexp(group) - log k`` (scipy's ``logsumexp``, stable for
+    log weights of -100 nats and below). So one pass with ``K = 1000`` gives
+    unbiased estimates of ``L_1``, ``L_10``, ``L_100`` and ``L_1000``.
+
+    Args:
+        log_weights: ``(n, K)`` finite log importance weights in nats
+            (``labutils.vae.log_importance_weights`` computes them for a VAE).
+        k: samples per estimate; default ``K`` (all of them). Must divide ``K``.
+
+    Returns:
+        ``float64`` array ``(n,)``: the estimate of ``log p(x)`` per example, nats.
+
+    Raises:
+        ValueError: ``log_weights`` not 2-D or not finite, or ``k`` not a divisor of ``K``.
+        TypeError: ``k`` not an int.
+    """
+    from scipy.special import logsumexp
+
+    lw = _validate.as_array(log_weights, "log_weights").astype(np.float64)
+    if lw.ndim != 2 or lw.shape[1] == 0:
+        raise ValueError(f"log_weights must be (n, K) with K >= 1; got shape {lw.shape}.")
+    if not np.isfinite(lw).all():
+        raise ValueError("log_weights must be finite; NaN or inf usually means the model diverged.")
+    total = lw.shape[1]
+    k = total if k is None else _validate.positive_int(k, "k")
+    if total % k:
+        raise ValueError(f"k={k} must divide the number of samples K={total}.")
+    groups = lw.reshape(lw.shape[0], total // k, k)
+    return (logsumexp(groups, axis=2) - np.log(k)).mean(axis=1)
+
+
+def active_units(z_mean, threshold: float = 0.01) -> int:
+    """Number of active latent units: ``Cov_x(E_q[z_u | x]) > threshold``.
+
+    A unit whose posterior mean does not change with the input carries no
+    information about it (its posterior equals the prior: "posterior
+    collapse"). Burda, Grosse & Salakhutdinov, ICLR 2016, section 5.2, with
+    their threshold 0.01.
+
+    Args:
+        z_mean: ``(n, latent_dim)`` posterior means over a data set (n >= 2).
+        threshold: variance above which a unit counts as active, > 0.
+
+    Returns:
+        ``int`` in ``[0, latent_dim]``.
+
+    Raises:
+        ValueError: ``z_mean`` not 2-D with at least two rows, non-finite values,
+            or a threshold that is not a positive finite number.
+    """
+    m = _validate.as_array(z_mean, "z_mean").astype(np.float64)
+    if m.ndim != 2 or m.shape[0] < 2:
+        raise ValueError(f"z_mean must be (n, latent_dim) with n >= 2; got shape {m.shape}.")
+    if not np.isfinite(m).all():
+        raise ValueError("z_mean must be finite.")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
+            or not threshold > 0 or not np.isfinite(threshold):
+        raise ValueError(f"threshold must be a finite number > 0; got {threshold!r}.")
+    return int((m.var(axis=0) > threshold).sum())

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from conftest import assert_misses, data_dir
 
-from labutils import checks, data, metrics, models
+from labutils import autoencoders, checks, classifiers, data, metrics
 
 PROFILES = ("full", "quick")
 
@@ -26,7 +26,7 @@ def _dense_ae_bce(x_train, x_test, optimizer, epochs):
     import keras
 
     keras.utils.set_random_seed(0)
-    autoencoder, _, _ = models.dense_autoencoder(784, 32)
+    autoencoder, _, _ = autoencoders.dense_autoencoder(784, 32)
     if epochs:
         autoencoder.compile(optimizer=optimizer, loss="binary_crossentropy")
         autoencoder.fit(x_train, x_train, epochs=epochs, batch_size=256, verbose=0)
@@ -70,7 +70,7 @@ def _cnn_accuracy(x_train, y_train, x_test, y_test, optimizer, epochs):
     import keras
 
     keras.utils.set_random_seed(0)
-    cnn = models.cnn_classifier()
+    cnn = classifiers.cnn_classifier()
     cnn.compile(optimizer=optimizer or "adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     if epochs:
         cnn.fit(x_train, y_train, epochs=epochs, batch_size=128, verbose=0)
@@ -124,7 +124,7 @@ def test_lab01_fashion_bar_fails_untrained_default_adadelta_and_mean_image(fashi
     x_train, x_test = x_train.reshape(-1, 784), x_test.reshape(-1, 784)
     untrained = _dense_ae_bce(x_train, x_test, None, 0)
     adadelta = _dense_ae_bce(x_train, x_test, keras.optimizers.Adadelta(), 5)
-    mean_image = metrics.bce(x_test, models.mean_image_reconstruction(x_train, len(x_test)))
+    mean_image = metrics.bce(x_test, autoencoders.mean_image_reconstruction(x_train, len(x_test)))
     assert untrained > 0.6 and adadelta > 0.6, (untrained, adadelta)
     for value in (untrained, adadelta, mean_image):
         _missed_fashion("01", "test BCE", value)
@@ -169,7 +169,7 @@ def _vae_test_nll(x_train, x_test_bin, epochs, learning_rate=3e-3):
     if epochs:
         model.fit(x_train, epochs=epochs, batch_size=100, verbose=0)
     log_w = vae.log_importance_weights(model, x_test_bin, 100)
-    return -metrics.importance_sampled_log_likelihood(log_w).mean()
+    return -vae.importance_sampled_log_likelihood(log_w).mean()
 
 
 def test_lab07_nll_bar_fails_untrained_and_passes_quick_recipe(mnist):

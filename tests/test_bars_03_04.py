@@ -6,7 +6,7 @@ from conftest import assert_misses, data_dir
 
 keras = pytest.importorskip("keras")
 
-from labutils import autoencoders, checks, data, metrics, profile  # noqa: E402
+from labutils import autoencoders, checks, data, profile  # noqa: E402
 
 K = 32
 # the quick profile of notebooks/03_undercomplete_pca.ipynb: step budgets, 40 and 5 epochs of 2,000 images
@@ -29,7 +29,7 @@ def _pca_32(x_train, x_test):
     from sklearn.decomposition import PCA
 
     pca = PCA(K, random_state=0).fit(x_train)
-    return pca, metrics.reconstruction_mse(x_test, pca.inverse_transform(pca.transform(x_test)))
+    return pca, autoencoders.reconstruction_mse(x_test, pca.inverse_transform(pca.transform(x_test)))
 
 
 def test_lab03_bars_exist_for_both_profiles():
@@ -42,9 +42,9 @@ def test_untrained_linear_autoencoder_misses_the_pca_bars(mnist):
     (x_train, _), (x_test, _) = mnist
     pca, pca_mse = _pca_32(x_train, x_test)
     keras.utils.set_random_seed(0)
-    ae, _, dec = autoencoders.linear_autoencoder(784, K)
-    ratio = metrics.reconstruction_mse(x_test, ae.predict(x_test, verbose=0)) / pca_mse
-    angle = metrics.principal_angles(dec.get_layer("reconstruction").kernel.numpy(), pca.components_)[0]
+    ae, _, dec = autoencoders.dense_autoencoder(784, K, activation="linear", output_activation="linear")
+    ratio = autoencoders.reconstruction_mse(x_test, ae.predict(x_test, verbose=0)) / pca_mse
+    angle = autoencoders.principal_angles(dec.get_layer("reconstruction").kernel.numpy(), pca.components_)[0]
     assert ratio > 2 and angle > 60, (ratio, angle)
     _misses("03", f"linear AE / PCA test MSE (k={K})", ratio)
     _misses("03", "largest principal angle AE vs PCA (deg)", angle)
@@ -56,8 +56,8 @@ def test_untrained_linear_autoencoder_misses_the_pca_bars(mnist):
 def test_untrained_overcomplete_autoencoder_misses_the_copy_bars(mnist):
     (_, _), (x_test, _) = mnist
     keras.utils.set_random_seed(0)
-    over, _, _ = autoencoders.build_autoencoder(784, 1024, activation="linear", output_activation="linear")
-    _misses("03", "overcomplete AE test MSE", metrics.reconstruction_mse(x_test, over.predict(x_test, verbose=0)))
+    over, _, _ = autoencoders.dense_autoencoder(784, 1024, activation="linear", output_activation="linear")
+    _misses("03", "overcomplete AE test MSE", autoencoders.reconstruction_mse(x_test, over.predict(x_test, verbose=0)))
     # an undercomplete model that copied (gain 1) would miss the undercomplete bar
     _misses("03", "perturbation gain, undercomplete AE", 1.0, label="a copy")
     # the overcomplete bar asks for a model that passes noise on like a copy: a projection onto PCA-32's
@@ -66,7 +66,7 @@ def test_untrained_overcomplete_autoencoder_misses_the_copy_bars(mnist):
     pca, _ = _pca_32(x_train, x_test)
     x, eps = x_test[:500], 0.05 * np.random.default_rng(0).standard_normal((500, 784)).astype(np.float32)
     project = lambda v: pca.inverse_transform(pca.transform(v))  # noqa: E731
-    pca_gain = metrics.sensitivity_ratio(project(x), project(x + eps), eps)
+    pca_gain = autoencoders.sensitivity_ratio(project(x), project(x + eps), eps)
     assert pca_gain < 0.3, pca_gain
     _misses("03", "perturbation gain, overcomplete AE", pca_gain, label="a projection onto PCA-32")
 
@@ -76,15 +76,15 @@ def test_quick_budget_clears_the_quick_bars_of_lab03(mnist):
     bars = checks.bars_for("03", "quick")
     _, pca_mse = _pca_32(x_train, x_test)
     keras.utils.set_random_seed(0)
-    ae, _, _ = autoencoders.linear_autoencoder(784, K)
+    ae, _, _ = autoencoders.dense_autoencoder(784, K, activation="linear", output_activation="linear")
     autoencoders.fit_autoencoder(ae, x_train, epochs=QUICK_03["linear_epochs"], learning_rate=QUICK_03["linear_lr"],
                                  batch_size=QUICK_03["batch_size"], verbose=0)
-    ratio = metrics.reconstruction_mse(x_test, ae.predict(x_test, verbose=0)) / pca_mse
+    ratio = autoencoders.reconstruction_mse(x_test, ae.predict(x_test, verbose=0)) / pca_mse
     bars[f"linear AE / PCA test MSE (k={K})"].check("ratio", ratio)
-    over, _, _ = autoencoders.build_autoencoder(784, 1024, activation="linear", output_activation="linear")
+    over, _, _ = autoencoders.dense_autoencoder(784, 1024, activation="linear", output_activation="linear")
     autoencoders.fit_autoencoder(over, x_train, epochs=QUICK_03["over_epochs"], batch_size=QUICK_03["batch_size"],
                                  verbose=0)
-    bars["overcomplete AE test MSE"].check("over", metrics.reconstruction_mse(x_test, over.predict(x_test, verbose=0)))
+    bars["overcomplete AE test MSE"].check("over", autoencoders.reconstruction_mse(x_test, over.predict(x_test, verbose=0)))
     gain = autoencoders.code_sensitivity(over, x_test[:500], sigma=0.05)
     bars["perturbation gain, overcomplete AE"].check("gain", gain)
 
@@ -92,13 +92,13 @@ def test_quick_budget_clears_the_quick_bars_of_lab03(mnist):
 def test_untrained_and_broken_lab04_models_miss_their_bars(mnist):
     (x_train, y_train), (x_test, y_test) = mnist
     keras.utils.set_random_seed(0)
-    _, kl_encoder, _ = autoencoders.build_autoencoder(784, 196, activation="sigmoid", kl_sparsity=(0.05, 1e-3))
-    _, l1_encoder, _ = autoencoders.build_autoencoder(784, 196, activation="relu", unit_norm_decoder=True)
-    kl_mean, kl_share = metrics.activation_stats(kl_encoder.predict(x_test, verbose=0))
+    _, kl_encoder, _ = autoencoders.dense_autoencoder(784, 196, activation="sigmoid", kl_sparsity=(0.05, 1e-3))
+    _, l1_encoder, _ = autoencoders.dense_autoencoder(784, 196, activation="relu", unit_norm_decoder=True)
+    kl_mean, kl_share = autoencoders.activation_stats(kl_encoder.predict(x_test, verbose=0))
     _misses("04", "near-zero share, sparse KL", kl_share)
     _misses("04", "mean activation, sparse KL", float(kl_mean.mean()))
     # why lab 04 sets no bar on the L1 model's share of zeros: an untrained ReLU code is already about half zeros
-    _, relu_share = metrics.activation_stats(l1_encoder.predict(x_test, verbose=0))
+    _, relu_share = autoencoders.activation_stats(l1_encoder.predict(x_test, verbose=0))
     assert relu_share > 0.3, relu_share
     # an untrained contractive model is the plain one: ratio 1
     _misses("04", "Jacobian ratio contractive/plain", 1.0)
@@ -165,20 +165,20 @@ def test_fashion_untrained_and_baseline_models_miss_the_lab03_bars(fashion):
     (x_train, _), (x_test, _) = fashion
     pca, pca_mse = _pca_32(x_train, x_test)
     keras.utils.set_random_seed(0)
-    ae, _, _ = autoencoders.linear_autoencoder(784, K)
-    ratio = metrics.reconstruction_mse(x_test, ae.predict(x_test, verbose=0)) / pca_mse
+    ae, _, _ = autoencoders.dense_autoencoder(784, K, activation="linear", output_activation="linear")
+    ratio = autoencoders.reconstruction_mse(x_test, ae.predict(x_test, verbose=0)) / pca_mse
     assert ratio > 5, ratio
     _fashion_misses("03", f"linear AE / PCA test MSE (k={K})", ratio)
     # the overcomplete AE's error bar: an untrained one and the mean image miss it
-    over, _, _ = autoencoders.build_autoencoder(784, 1024, activation="linear", output_activation="linear")
-    _fashion_misses("03", "overcomplete AE test MSE", metrics.reconstruction_mse(x_test, over.predict(x_test, verbose=0)))
+    over, _, _ = autoencoders.dense_autoencoder(784, 1024, activation="linear", output_activation="linear")
+    _fashion_misses("03", "overcomplete AE test MSE", autoencoders.reconstruction_mse(x_test, over.predict(x_test, verbose=0)))
     mean_image = np.broadcast_to(x_train.mean(axis=0), x_test.shape)
-    _fashion_misses("03", "overcomplete AE test MSE", metrics.reconstruction_mse(x_test, mean_image))
+    _fashion_misses("03", "overcomplete AE test MSE", autoencoders.reconstruction_mse(x_test, mean_image))
     # gains: a projection onto PCA's 32-dimensional subspace removes most of a perturbation (about sqrt(32/784)),
     # a copy passes it all on, and so does the untrained overcomplete AE
     x, eps = x_test[:500], 0.05 * np.random.default_rng(0).standard_normal((500, 784)).astype(np.float32)
     project = lambda v: pca.inverse_transform(pca.transform(v))  # noqa: E731
-    pca_gain = metrics.sensitivity_ratio(project(x), project(x + eps), eps)
+    pca_gain = autoencoders.sensitivity_ratio(project(x), project(x + eps), eps)
     assert pca_gain < 0.3, pca_gain
     _fashion_misses("03", "perturbation gain, overcomplete AE", pca_gain)
     untrained_gain = autoencoders.code_sensitivity(over, x, sigma=0.05)
@@ -190,8 +190,8 @@ def test_fashion_untrained_and_baseline_models_miss_the_lab03_bars(fashion):
 def test_fashion_untrained_and_collapsed_lab04_models_miss_their_bars(fashion):
     (x_train, y_train), (x_test, y_test) = fashion
     keras.utils.set_random_seed(0)
-    _, kl_encoder, _ = autoencoders.build_autoencoder(784, 196, activation="sigmoid", kl_sparsity=(0.05, 1e-3))
-    kl_mean, kl_share = metrics.activation_stats(kl_encoder.predict(x_test, verbose=0))
+    _, kl_encoder, _ = autoencoders.dense_autoencoder(784, 196, activation="sigmoid", kl_sparsity=(0.05, 1e-3))
+    kl_mean, kl_share = autoencoders.activation_stats(kl_encoder.predict(x_test, verbose=0))
     _fashion_misses("04", "mean activation, sparse KL", float(kl_mean.mean()))
     bars = checks.bars_for("04", "quick", "fashion_mnist")
     if "near-zero share, sparse KL" in bars:

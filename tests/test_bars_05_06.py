@@ -13,7 +13,7 @@ from labutils import checks, data, metrics
 
 keras = pytest.importorskip("keras")
 
-from labutils import deep, models  # noqa: E402
+from labutils import autoencoders  # noqa: E402
 
 LAB05_QUICK = dict(n_train=3000, n_val=500, n_test=1000, batch_size=64, learning_rate=2e-3, epochs=4,
                    filters=(32, 64), noise={"gaussian": 0.5, "masking": 0.5}, val_seed=1000, test_seed=2000)
@@ -55,15 +55,15 @@ def lab05_data(mnist_dir):
     q = LAB05_QUICK
     (x_train, _), (x_test, _) = _load(mnist_dir, channel_axis=True, n_train=q["n_train"], n_test=q["n_test"])
     x_train, x_val = x_train[:-q["n_val"]], x_train[-q["n_val"]:]
-    noisy = {k: deep.corrupt(x_test, k, v, seed=q["test_seed"]) for k, v in q["noise"].items()}
-    median_out = {k: deep.median_filter(n, 3) for k, n in noisy.items()}
+    noisy = {k: autoencoders.corrupt(x_test, k, v, seed=q["test_seed"]) for k, v in q["noise"].items()}
+    median_out = {k: autoencoders.median_filter(n, 3) for k, n in noisy.items()}
     return x_train, x_val, x_test, noisy, median_out
 
 
 def test_lab05_doing_nothing_or_an_untrained_dae_misses_every_bar(lab05_data):
     _, _, x_test, noisy, median_out = lab05_data
     keras.utils.set_random_seed(0)
-    untrained, _, _ = deep.conv_autoencoder(filters=LAB05_QUICK["filters"])
+    untrained, _, _ = autoencoders.conv_autoencoder(filters=LAB05_QUICK["filters"])
     candidates = {"identity": dict(noisy), "untrained": {k: untrained.predict(n, verbose=0) for k, n in noisy.items()},
                   "median only": dict(median_out)}
     for label, outputs in candidates.items():
@@ -79,11 +79,11 @@ def test_lab05_quick_budget_clears_the_quick_bars(lab05_data):
     outputs = {}
     for kind, level in q["noise"].items():
         keras.utils.set_random_seed(0)
-        dae, _, _ = deep.conv_autoencoder(filters=q["filters"])
+        dae, _, _ = autoencoders.conv_autoencoder(filters=q["filters"])
         dae.compile(optimizer=keras.optimizers.Adam(q["learning_rate"]), loss="binary_crossentropy")
         stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
-        dae.fit(deep.NoisyBatches(x_train, kind, level, batch_size=q["batch_size"], seed=0), epochs=q["epochs"],
-                validation_data=(deep.corrupt(x_val, kind, level, seed=q["val_seed"]), x_val), callbacks=[stop],
+        dae.fit(autoencoders.NoisyBatches(x_train, kind, level, batch_size=q["batch_size"], seed=0), epochs=q["epochs"],
+                validation_data=(autoencoders.corrupt(x_val, kind, level, seed=q["val_seed"]), x_val), callbacks=[stop],
                 verbose=0)
         outputs[kind] = dae.predict(noisy[kind], verbose=0)
     values = _lab05_metrics(outputs, x_test, noisy, median_out)
@@ -110,9 +110,9 @@ def _lab06_values(prefix, autoencoder, encoder, x_train, y_train, x_test, y_test
 def test_lab06_untrained_or_collapsed_models_miss_the_bars(lab06_data):
     x_train, y_train, x_test, y_test = lab06_data
     keras.utils.set_random_seed(0)
-    dense, dense_enc, _ = models.dense_autoencoder(784, 32, hidden_units=(128, 64))
-    tied, tied_enc = deep.tied_dense_autoencoder(784, 32, hidden_units=(128, 64))
-    conv, conv_enc, _ = deep.conv_autoencoder(filters=LAB06_QUICK["conv_filters"], latent_dim=32)
+    dense, dense_enc, _ = autoencoders.dense_autoencoder(784, 32, hidden_units=(128, 64))
+    tied, tied_enc = autoencoders.tied_dense_autoencoder(784, 32, hidden_units=(128, 64))
+    conv, conv_enc, _ = autoencoders.conv_autoencoder(filters=LAB06_QUICK["conv_filters"], latent_dim=32)
     values = {}
     values.update(_lab06_values("end to end", dense, dense_enc, x_train, y_train, x_test, y_test))
     values.update(_lab06_values("tied", tied, tied_enc, x_train, y_train, x_test, y_test))
@@ -144,12 +144,12 @@ def test_lab06_quick_budget_clears_the_quick_bars(lab06_data):
     x_train, y_train, x_test, y_test = lab06_data
     values = {}
     keras.utils.set_random_seed(0)
-    dense, dense_enc, _ = models.dense_autoencoder(784, 32, hidden_units=(128, 64))
+    dense, dense_enc, _ = autoencoders.dense_autoencoder(784, 32, hidden_units=(128, 64))
     dense.compile(optimizer=keras.optimizers.Adam(q["learning_rate"]), loss="binary_crossentropy")
     dense.fit(x_train, x_train, epochs=q["epochs"], batch_size=q["batch_size"], verbose=0)
     values.update(_lab06_values("end to end", dense, dense_enc, x_train, y_train, x_test, y_test))
     keras.utils.set_random_seed(0)
-    tied, tied_enc = deep.tied_dense_autoencoder(784, 32, hidden_units=(128, 64))
+    tied, tied_enc = autoencoders.tied_dense_autoencoder(784, 32, hidden_units=(128, 64))
     tied.compile(optimizer=keras.optimizers.Adam(q["learning_rate"]), loss="binary_crossentropy")
     tied.fit(x_train, x_train, epochs=q["epochs"], batch_size=q["batch_size"], verbose=0)
     values.update(_lab06_values("tied", tied, tied_enc, x_train, y_train, x_test, y_test))
@@ -184,10 +184,10 @@ def test_both_labs_have_fashion_quick_bars_with_reasons():
 def test_lab05_fashion_doing_nothing_an_untrained_dae_or_the_median_filter_misses_every_bar(fashion_dir):
     q = LAB05_QUICK
     _, (x_test, _) = _load_fashion(fashion_dir, channel_axis=True, n_train=q["n_train"], n_test=q["n_test"])
-    noisy = {k: deep.corrupt(x_test, k, v, seed=q["test_seed"]) for k, v in q["noise"].items()}
-    median_out = {k: deep.median_filter(n, 3) for k, n in noisy.items()}
+    noisy = {k: autoencoders.corrupt(x_test, k, v, seed=q["test_seed"]) for k, v in q["noise"].items()}
+    median_out = {k: autoencoders.median_filter(n, 3) for k, n in noisy.items()}
     keras.utils.set_random_seed(0)
-    untrained, _, _ = deep.conv_autoencoder(filters=q["filters"])
+    untrained, _, _ = autoencoders.conv_autoencoder(filters=q["filters"])
     candidates = {"identity": dict(noisy), "untrained": {k: untrained.predict(n, verbose=0) for k, n in noisy.items()},
                   "median only": dict(median_out)}
     for label, outputs in candidates.items():
@@ -201,9 +201,9 @@ def test_lab06_fashion_untrained_or_collapsed_models_miss_the_bars(fashion_dir):
     (x_train, y_train), (x_test, y_test) = _load_fashion(fashion_dir, flatten=True, n_train=LAB06_QUICK["n_train"],
                                                          n_test=2000)
     keras.utils.set_random_seed(0)
-    dense, dense_enc, _ = models.dense_autoencoder(784, 32, hidden_units=(128, 64))
-    tied, tied_enc = deep.tied_dense_autoencoder(784, 32, hidden_units=(128, 64))
-    conv, conv_enc, _ = deep.conv_autoencoder(filters=LAB06_QUICK["conv_filters"], latent_dim=32)
+    dense, dense_enc, _ = autoencoders.dense_autoencoder(784, 32, hidden_units=(128, 64))
+    tied, tied_enc = autoencoders.tied_dense_autoencoder(784, 32, hidden_units=(128, 64))
+    conv, conv_enc, _ = autoencoders.conv_autoencoder(filters=LAB06_QUICK["conv_filters"], latent_dim=32)
     values = {}
     values.update(_lab06_values("end to end", dense, dense_enc, x_train, y_train, x_test, y_test))
     values.update(_lab06_values("tied", tied, tied_enc, x_train, y_train, x_test, y_test))

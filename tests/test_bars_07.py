@@ -42,7 +42,7 @@ def _vae_test_nll(x_train, x_test_bin, steps):
         model.fit(x_train, epochs=profile.epochs_for(steps, n_train=len(x_train), batch_size=100), batch_size=100,
                   verbose=0)
     log_w = vae.log_importance_weights(model, x_test_bin, 100)
-    return float(-metrics.importance_sampled_log_likelihood(log_w).mean())
+    return float(-vae.importance_sampled_log_likelihood(log_w).mean())
 
 
 def test_lab07_fashion_quick_bars_exist_with_reasons():

@@ -32,14 +32,14 @@ def _judged(name, directory):
     halves A and B of the first 2,000 test images (the quick profile's test set), and a quality function."""
     import keras
 
-    from labutils import data, models
+    from labutils import classifiers, data
 
     with data_dir(directory):
         (x_train, y_train), (x_test, _) = data.load_dataset(name, scale=True, channel_axis=True,
                                                             n_train=3000, n_test=2000, verbose=False)
     keras.utils.set_random_seed(0)
-    judge = models.cnn_classifier(filters=(16, 32), dense_units=64, augment=False)
-    models.train_classifier(judge, x_train, y_train, epochs=2, batch_size=32, learning_rate=3e-3, verbose=0)
+    judge = classifiers.cnn_classifier(filters=(16, 32), dense_units=64, augment=False)
+    classifiers.train_classifier(judge, x_train, y_train, epochs=2, batch_size=32, learning_rate=3e-3, verbose=0)
     order = np.random.default_rng(2008).permutation(len(x_test))  # the notebook's split
     half_a, half_b = x_test[order[:1000]], x_test[order[1000:2000]]
     stats_a = metrics.feature_statistics(metrics.judge_outputs(judge, half_a)[0])

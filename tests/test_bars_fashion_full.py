@@ -13,7 +13,7 @@ from labutils import checks, data, metrics
 
 keras = pytest.importorskip("keras")
 
-from labutils import autoencoders, deep, models  # noqa: E402
+from labutils import autoencoders  # noqa: E402
 
 LABS = ("01", "02", "03", "04", "05", "06", "07", "08", "09")
 
@@ -53,9 +53,9 @@ def test_lab01_mean_image_pca_and_untrained_miss(fashion_full, pca32):
     (x_train, _), (x_test, _) = fashion_full
     pca_bce = metrics.bce(x_test, pca32[1])
     keras.utils.set_random_seed(0)
-    untrained, _, _ = models.dense_autoencoder(784, 32)
+    untrained, _, _ = autoencoders.dense_autoencoder(784, 32)
     untrained_bce = metrics.bce(x_test, untrained.predict(x_test, verbose=0))
-    mean_bce = metrics.bce(x_test, models.mean_image_reconstruction(x_train, len(x_test)))
+    mean_bce = metrics.bce(x_test, autoencoders.mean_image_reconstruction(x_train, len(x_test)))
     for label, value in (("PCA-32", pca_bce), ("mean image", mean_bce), ("untrained", untrained_bce)):
         _misses("01", "test BCE", value, label)
     _misses("01", "test BCE vs PCA-32", 1.0, "PCA-32 itself")
@@ -65,20 +65,20 @@ def test_lab01_mean_image_pca_and_untrained_miss(fashion_full, pca32):
 def test_lab03_pca_untrained_and_copy_miss(fashion_full, pca32):
     (x_train, _), (x_test, _) = fashion_full
     pca, pca_hat = pca32
-    pca_mse = metrics.reconstruction_mse(x_test, pca.inverse_transform(pca.transform(x_test)))
+    pca_mse = autoencoders.reconstruction_mse(x_test, pca.inverse_transform(pca.transform(x_test)))
     keras.utils.set_random_seed(0)
-    linear, _, _ = autoencoders.linear_autoencoder(784, 32)
-    _misses("03", "linear AE / PCA test MSE (k=32)", metrics.reconstruction_mse(x_test, linear.predict(x_test, verbose=0))
+    linear, _, _ = autoencoders.dense_autoencoder(784, 32, activation="linear", output_activation="linear")
+    _misses("03", "linear AE / PCA test MSE (k=32)", autoencoders.reconstruction_mse(x_test, linear.predict(x_test, verbose=0))
             / pca_mse, "untrained linear AE")
     for k in (8, 32):
         _misses("03", f"nonlinear AE / PCA test MSE (k={k})", 1.0, "PCA itself")
-    over, _, _ = autoencoders.build_autoencoder(784, 1024, activation="linear", output_activation="linear")
+    over, _, _ = autoencoders.dense_autoencoder(784, 1024, activation="linear", output_activation="linear")
     for label, x_hat in (("untrained overcomplete AE", over.predict(x_test, verbose=0)), ("PCA-32", pca_hat),
-                         ("mean image", models.mean_image_reconstruction(x_train, len(x_test)))):
-        _misses("03", "overcomplete AE test MSE", metrics.reconstruction_mse(x_test, x_hat), label)
+                         ("mean image", autoencoders.mean_image_reconstruction(x_train, len(x_test)))):
+        _misses("03", "overcomplete AE test MSE", autoencoders.reconstruction_mse(x_test, x_hat), label)
     x, eps = x_test[:500], 0.1 * np.random.default_rng(0).standard_normal((500, 784)).astype(np.float32)
     project = lambda v: pca.inverse_transform(pca.transform(v))  # noqa: E731
-    _misses("03", "perturbation gain, overcomplete AE", metrics.sensitivity_ratio(project(x), project(x + eps), eps),
+    _misses("03", "perturbation gain, overcomplete AE", autoencoders.sensitivity_ratio(project(x), project(x + eps), eps),
             "a projection onto PCA-32")
     _misses("03", "perturbation gain, undercomplete AE", 1.0, "a copy")
     _misses("03", "perturbation gain, undercomplete AE", autoencoders.code_sensitivity(over, x, sigma=0.1),
@@ -88,8 +88,8 @@ def test_lab03_pca_untrained_and_copy_miss(fashion_full, pca32):
 def test_lab04_raw_pixels_untrained_and_collapsed_codes_miss(fashion_full):
     (x_train, y_train), (x_test, y_test) = fashion_full
     keras.utils.set_random_seed(0)
-    _, kl_encoder, _ = autoencoders.build_autoencoder(784, 196, activation="sigmoid", kl_sparsity=(0.05, 1e-3))
-    kl_mean, kl_share = metrics.activation_stats(kl_encoder.predict(x_test, verbose=0))
+    _, kl_encoder, _ = autoencoders.dense_autoencoder(784, 196, activation="sigmoid", kl_sparsity=(0.05, 1e-3))
+    kl_mean, kl_share = autoencoders.activation_stats(kl_encoder.predict(x_test, verbose=0))
     _misses("04", "mean activation, sparse KL", float(kl_mean.mean()), "untrained sigmoid code")
     _misses("04", "near-zero share, sparse KL", kl_share, "untrained sigmoid code")
     _misses("04", "Jacobian ratio contractive/plain", 1.0, "no penalty")
@@ -115,10 +115,10 @@ def test_lab05_noisy_input_median_filter_and_untrained_miss(fashion_full):
 
     _, (x_test, _) = fashion_full
     x_test = x_test[:2000].reshape(-1, 28, 28, 1)  # the lab's full profile measures 2,000 test images
-    noisy = {k: deep.corrupt(x_test, k, 0.5, seed=2000) for k in ("gaussian", "masking")}  # seed 0's test noise
-    median_out = {k: deep.median_filter(n, 3) for k, n in noisy.items()}
+    noisy = {k: autoencoders.corrupt(x_test, k, 0.5, seed=2000) for k in ("gaussian", "masking")}  # seed 0's test noise
+    median_out = {k: autoencoders.median_filter(n, 3) for k, n in noisy.items()}
     keras.utils.set_random_seed(0)
-    untrained, _, _ = deep.conv_autoencoder(filters=(32, 64))
+    untrained, _, _ = autoencoders.conv_autoencoder(filters=(32, 64))
     candidates = {"the noisy input": noisy, "the median filter": median_out,
                   "an untrained DAE": {k: untrained.predict(n, verbose=0) for k, n in noisy.items()}}
     for label, outputs in candidates.items():
@@ -130,9 +130,9 @@ def test_lab05_noisy_input_median_filter_and_untrained_miss(fashion_full):
 def test_lab06_pca_mean_image_untrained_and_collapsed_miss(fashion_full, pca32):
     (x_train, y_train), (x_test, y_test) = fashion_full
     pca_bce = metrics.bce(x_test, pca32[1])
-    mean_bce = metrics.bce(x_test, models.mean_image_reconstruction(x_train, len(x_test)))
+    mean_bce = metrics.bce(x_test, autoencoders.mean_image_reconstruction(x_train, len(x_test)))
     keras.utils.set_random_seed(0)
-    _, dense_encoder, _ = models.dense_autoencoder(784, 32, hidden_units=(128, 64))
+    _, dense_encoder, _ = autoencoders.dense_autoencoder(784, 32, hidden_units=(128, 64))
     codes = lambda x: dense_encoder.predict(x, batch_size=500, verbose=0)  # noqa: E731
     untrained_knn = metrics.knn_accuracy(codes(x_train[:8000]), y_train[:8000], codes(x_test), y_test, k=5)
     collapsed = metrics.knn_accuracy(np.zeros((8000, 32)), y_train[:8000], np.zeros((len(y_test), 32)), y_test, k=5)

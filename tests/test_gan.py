@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from labutils import gan, models
+from labutils import classifiers, gan, paths
 
 RNG = np.random.default_rng(0)
 X = (RNG.random((64, 28, 28, 1)) * 2 - 1).astype(np.float32)  # tiny "images" in [-1, 1]
@@ -191,8 +191,8 @@ def test_save_load_round_trip_safe_mode(tmp_path, num_classes):
 
 def test_save_cached_and_load_cached(tmp_path):
     model = _small()
-    models.save_cached(model, "tiny_gan")
-    loaded = models.load_cached("tiny_gan")
+    paths.save_cached(model, "tiny_gan")
+    loaded = paths.load_cached("tiny_gan")
     np.testing.assert_allclose(loaded.generate(3, seed=0), model.generate(3, seed=0), atol=1e-6)
 
 
@@ -222,7 +222,7 @@ def test_sample_grid_default_directory_is_under_build(build_dir):
 @pytest.fixture(scope="module")
 def tiny_judge():
     keras.utils.set_random_seed(0)
-    return models.cnn_classifier(filters=(4, 8), dense_units=8, augment=False)
+    return classifiers.cnn_classifier(filters=(4, 8), dense_units=8, augment=False)
 
 
 def test_quality_monitor_logs_metrics_each_measured_epoch(tiny_judge):
@@ -252,37 +252,33 @@ def test_quality_monitor_asks_a_conditional_gan_for_every_class(tiny_judge):
 # ---------------------------------------------------------------- lab 08's plots
 
 def test_gan_progress_plot_one_and_several_runs():
-    from labutils import plots
-
     h = {"epoch": [1, 2, 3], "fd_ratio": [50.0, 20.0, 8.0], "kl_uniform": [1.0, 0.3, 0.05],
          "classifier_score": [3.0, 6.0, 8.5]}
-    fig = plots.gan_progress(h, target_ratio=10, title="t")
+    fig = gan.gan_progress(h, target_ratio=10, title="t")
     assert len(fig.axes) == 3 and fig.axes[0].get_yscale() == "log"
     assert len(fig.axes[0].lines) == 3  # the run, the bar, the real-vs-real line
-    fig = plots.gan_progress({"a": h, "b": h})
+    fig = gan.gan_progress({"a": h, "b": h})
     assert len(fig.axes[1].lines) == 2
     with pytest.raises(ValueError, match="lacks"):
-        plots.gan_progress({"epoch": [1], "fd_ratio": [2.0]})
+        gan.gan_progress({"epoch": [1], "fd_ratio": [2.0]})
     with pytest.raises(ValueError, match="equal length"):
-        plots.gan_progress({**h, "kl_uniform": [1.0]})
+        gan.gan_progress({**h, "kl_uniform": [1.0]})
     with pytest.raises(ValueError, match="positive"):
-        plots.gan_progress({**h, "fd_ratio": [1.0, 0.0, 2.0]})
+        gan.gan_progress({**h, "fd_ratio": [1.0, 0.0, 2.0]})
     with pytest.raises(TypeError):
-        plots.gan_progress([1, 2])
+        gan.gan_progress([1, 2])
 
 
 def test_class_histograms_plot():
-    from labutils import plots
-
-    fig = plots.class_histograms({"real": np.full(10, 0.1), "gan": np.eye(10)[3]}, title="labels")
+    fig = gan.class_histograms({"real": np.full(10, 0.1), "gan": np.eye(10)[3]}, title="labels")
     ax = fig.axes[0]
     assert len(ax.patches) == 20 and len(ax.lines) == 1  # 2 x 10 bars, the uniform line
     assert fig._repr_png_()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="summing to 1"):
-        plots.class_histograms({"bad": [0.5, 0.6]})
+        gan.class_histograms({"bad": [0.5, 0.6]})
     with pytest.raises(ValueError, match="same number"):
-        plots.class_histograms({"a": [0.5, 0.5], "b": [1 / 3, 1 / 3, 1 / 3]})
+        gan.class_histograms({"a": [0.5, 0.5], "b": [1 / 3, 1 / 3, 1 / 3]})
     with pytest.raises(ValueError, match="empty"):
-        plots.class_histograms({})
+        gan.class_histograms({})
     with pytest.raises(TypeError):
-        plots.class_histograms([0.5, 0.5])
+        gan.class_histograms([0.5, 0.5])

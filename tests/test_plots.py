@@ -87,51 +87,6 @@ def test_image_grid_bad_ncols(imgs, ncols, exc, pattern):
 
 # ============================================================== reconstruction_figure
 
-@pytest.fixture(scope="module")
-def recon():
-    rng = np.random.default_rng(2)
-    return rng.random((12, 784), dtype=np.float32), rng.normal(size=(12, 32)), rng.random((12, 784), dtype=np.float32)
-
-
-def test_reconstruction_figure_layout(recon):
-    x, c, r = recon
-    fig = plots.reconstruction_figure(x, c, r, n=7)
-    assert isinstance(fig, Figure)
-    assert len(fig.axes) == 21  # 3 x n
-    assert fig.axes[0].images[0].get_array().shape == (28, 28)
-    assert fig.axes[7].images[0].get_array().shape == (8, 4)
-    np.testing.assert_allclose(fig.axes[7].images[0].get_array(), c[0].reshape(8, 4), rtol=1e-6)
-    np.testing.assert_allclose(fig.axes[14].images[0].get_array(), r[0].reshape(28, 28))
-    assert [fig.axes[i].get_ylabel() for i in (0, 7, 14)] == ["original", "code (8x4)", "reconstruction"]
-
-
-def test_reconstruction_figure_other_code_shape(recon):
-    x, _, r = recon
-    codes = np.zeros((12, 16))
-    fig = plots.reconstruction_figure(x.reshape(12, 28, 28, 1), codes, r, code_shape=(4, 4), n=2)
-    assert len(fig.axes) == 6
-    assert fig.axes[2].images[0].get_array().shape == (4, 4)
-
-
-def test_reconstruction_figure_errors(recon):
-    x, c, r = recon
-    with pytest.raises(ValueError, match=r"code_shape \(8, 4\) holds 32 values; the codes have 16"):
-        plots.reconstruction_figure(x, c[:, :16], r)
-    with pytest.raises(ValueError, match=r"code_shape \(4, 4\) holds 16 values; the codes have 32"):
-        plots.reconstruction_figure(x, c, r, code_shape=(4, 4))
-    with pytest.raises(ValueError, match=r"batch sizes differ: originals 12, codes 11, reconstructions 12"):
-        plots.reconstruction_figure(x, c[:11], r)
-    with pytest.raises(ValueError, match=r"n=13 but only 12 examples were given"):
-        plots.reconstruction_figure(x, c, r, n=13)
-    with pytest.raises(ValueError, match=r"originals must be float values in \[0, 1\].*divide by 255"):
-        plots.reconstruction_figure(x * 255, c, r)
-    with pytest.raises(ValueError, match=r"codes must be \(n, code_size\); got shape \(12, 8, 4\)"):
-        plots.reconstruction_figure(x, c.reshape(12, 8, 4), r)
-    with pytest.raises(ValueError, match=r"originals \(12, 28, 28\) and reconstructions \(12, 14, 14\)"):
-        plots.reconstruction_figure(x, c, r[:, :196])
-    with pytest.raises(TypeError, match=r"n must be an int"):
-        plots.reconstruction_figure(x, c, r, n=2.0)
-
 
 # ============================================================== training_curves
 

@@ -37,9 +37,9 @@ def fashion(fashion_dir):
 
 def _test_log_likelihood(params, x_train, x_test_bin):
     base = metrics.base_rate_visible_bias(x_train)
-    ais = metrics.ais_log_partition(*params, base_visible_bias=base, n_betas=QUICK["ais_betas"],
+    ais = rbm.ais_log_partition(*params, base_visible_bias=base, n_betas=QUICK["ais_betas"],
                                     n_runs=QUICK["ais_runs"], seed=0)
-    return float(metrics.rbm_log_likelihood(x_test_bin, *params, ais).mean())
+    return float(rbm.log_likelihood(x_test_bin, *params, ais).mean())
 
 
 def _misses(value, dataset, profiles, label="this baseline"):
@@ -92,7 +92,7 @@ def test_sklearn_rbm_misses_the_fashion_quick_bar(fashion):
     # pixels with the base rates, -384 nats on Fashion-MNIST's test images (an untrained RBM: 784 log 0.5 = -543)
     base_ll = float((x_test_bin @ metrics.base_rate_visible_bias(x_train)
                      - np.logaddexp(0, metrics.base_rate_visible_bias(x_train)).sum()).mean())
-    sk_pl = float(metrics.rbm_pseudo_likelihood(x_test_bin, *params, seed=0).mean())
+    sk_pl = float(rbm.pseudo_likelihood(x_test_bin, *params, seed=0).mean())
     assert sk_pl > base_ll, (sk_pl, base_ll)
     print(f"sklearn RBM: test pseudo-likelihood {sk_pl:.1f} nats, base rates {base_ll:.1f}")
     # its AIS log-likelihood (optimistic where AIS's band is open, as it is for these RBMs) still misses the bar

@@ -25,10 +25,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import idx_bytes, synthetic_mnist
-from labutils import _validate, checks, data, metrics, models, paths, plots, profile, runner
+from labutils import _validate, checks, classifiers, data, metrics, paths, plots, profile, runner
 
 keras = pytest.importorskip("keras")
-from labutils import autoencoders, deep, gan, rbm, vae  # noqa: E402  (these import Keras)
+from labutils import autoencoders, gan, rbm, vae  # noqa: E402  (these import Keras)
 
 # Few examples per property: each case is one public function, and the suite has ~180 of them.
 EXAMPLES = 10
@@ -68,7 +68,7 @@ def tiny():
     x_in = keras.Input((784,))
     classifier = keras.Model(x_in, keras.layers.Dense(10, activation="softmax")(x_in))
     encoder = keras.Model(x_in, keras.layers.Dense(2, activation="sigmoid")(x_in))
-    autoencoder = autoencoders.linear_autoencoder(784, 2)[0]
+    autoencoder = autoencoders.dense_autoencoder(784, 2, activation="linear", output_activation="linear")[0]
     v = vae.build_vae(2, hidden_units=(4,), seed=0)
     g = gan.build_gan(2, g_filters=(2, 2), d_filters=(2, 2), seed=0)
     machine = rbm.RBM(784, 2, seed=0)
@@ -112,23 +112,23 @@ ARRAY_CASES = [
     ("data.binarize", (2, 16), (0, 1), KINDS, "x", lambda a, t: data.binarize(a)),
     ("data.dynamic_binarize", (2, 16), (0, 1), KINDS, "x", lambda a, t: data.dynamic_binarize(a)),
     ("data.stratified_subset", (40,), (0, 9), TYPES_ONLY, "labels", lambda a, t: data.stratified_subset(a, 10)),
-    ("deep.corrupt", (2, 16), (0, 1), KINDS, "x", lambda a, t: deep.corrupt(a, "gaussian", 0.1)),
-    ("deep.median_filter", (2, 16), (0, 1), KINDS, "x", lambda a, t: deep.median_filter(a)),
-    ("deep.NoisyBatches", (2, 16), (0, 1), KINDS, "x", lambda a, t: deep.NoisyBatches(a, "masking", 0.1)),
-    ("deep.tsne", (40, 3), (-1, 1), KINDS, "codes", lambda a, t: deep.tsne(a)),
+    ("autoencoders.corrupt", (2, 16), (0, 1), KINDS, "x", lambda a, t: autoencoders.corrupt(a, "gaussian", 0.1)),
+    ("autoencoders.median_filter", (2, 16), (0, 1), KINDS, "x", lambda a, t: autoencoders.median_filter(a)),
+    ("autoencoders.NoisyBatches", (2, 16), (0, 1), KINDS, "x", lambda a, t: autoencoders.NoisyBatches(a, "masking", 0.1)),
+    ("autoencoders.tsne", (40, 3), (-1, 1), KINDS, "codes", lambda a, t: autoencoders.tsne(a)),
     ("metrics.bce", (2, 16), (0, 1), KINDS, "x", lambda a, t: metrics.bce(a, IMAGES)),
     ("metrics.mse", (2, 16), (0, 1), KINDS, "x_hat", lambda a, t: metrics.mse(IMAGES, a)),
     ("metrics.per_image_psnr", (2, 16), (0, 1), KINDS, "x", lambda a, t: metrics.per_image_psnr(a, IMAGES)),
     ("metrics.per_image_ssim", (2, 16), (0, 1), KINDS, "x_hat", lambda a, t: metrics.per_image_ssim(IMAGES, a)),
-    ("metrics.reconstruction_mse", (2, 16), (-2, 2), KINDS, "x_hat",
-     lambda a, t: metrics.reconstruction_mse(IMAGES, a)),
-    ("metrics.sensitivity_ratio", (2, 3), (-1, 1), KINDS, "codes",
-     lambda a, t: metrics.sensitivity_ratio(a, CODES[:2], CODES[:2])),
-    ("metrics.gaussian_kl", (2, 3), (-1, 1), KINDS, "z_mean", lambda a, t: metrics.gaussian_kl(a, CODES[:2])),
-    ("metrics.active_units", (5, 3), (-1, 1), KINDS, "z_mean", lambda a, t: metrics.active_units(a)),
-    ("metrics.importance_sampled_log_likelihood", (2, 4), (-90, -80), KINDS, "log_weights",
-     lambda a, t: metrics.importance_sampled_log_likelihood(a)),
-    ("metrics.activation_stats", (5, 3), (0, 1), KINDS, "codes", lambda a, t: metrics.activation_stats(a)),
+    ("autoencoders.reconstruction_mse", (2, 16), (-2, 2), KINDS, "x_hat",
+     lambda a, t: autoencoders.reconstruction_mse(IMAGES, a)),
+    ("autoencoders.sensitivity_ratio", (2, 3), (-1, 1), KINDS, "codes",
+     lambda a, t: autoencoders.sensitivity_ratio(a, CODES[:2], CODES[:2])),
+    ("vae.gaussian_kl", (2, 3), (-1, 1), KINDS, "z_mean", lambda a, t: vae.gaussian_kl(a, CODES[:2])),
+    ("vae.active_units", (5, 3), (-1, 1), KINDS, "z_mean", lambda a, t: vae.active_units(a)),
+    ("vae.importance_sampled_log_likelihood", (2, 4), (-90, -80), KINDS, "log_weights",
+     lambda a, t: vae.importance_sampled_log_likelihood(a)),
+    ("autoencoders.activation_stats", (5, 3), (0, 1), KINDS, "codes", lambda a, t: autoencoders.activation_stats(a)),
     ("metrics.feature_statistics", (5, 3), (-1, 1), KINDS, "features", lambda a, t: metrics.feature_statistics(a)),
     ("metrics.frechet_distance", (3,), (-1, 1), KINDS, "mu1",
      lambda a, t: metrics.frechet_distance(a, np.eye(3), np.zeros(3), np.eye(3))),
@@ -137,20 +137,18 @@ ARRAY_CASES = [
      lambda a, t: metrics.classifier_score(a)),
     ("metrics.knn_accuracy", (40, 3), (-1, 1), KINDS, "train_codes",
      lambda a, t: metrics.knn_accuracy(a, LABELS, CODES, LABELS)),
-    ("metrics.rbm_free_energy", (2, 4), (0, 1), KINDS, "v", lambda a, t: metrics.rbm_free_energy(a, W, B, C)),
-    ("metrics.rbm_free_energy weights", (4, 2), (-1, 1), KINDS, "weights",
-     lambda a, t: metrics.rbm_free_energy(START, a, B, C)),
+    ("rbm.free_energy", (2, 4), (0, 1), KINDS, "v", lambda a, t: rbm.free_energy(a, W, B, C)),
+    ("rbm.free_energy weights", (4, 2), (-1, 1), KINDS, "weights",
+     lambda a, t: rbm.free_energy(START, a, B, C)),
     ("metrics.base_rate_visible_bias", (2, 4), (0, 1), KINDS, "x", lambda a, t: metrics.base_rate_visible_bias(a)),
-    ("metrics.ais_log_partition", (4,), (-1, 1), KINDS, "base_visible_bias",
-     lambda a, t: metrics.ais_log_partition(W, B, C, base_visible_bias=a, n_betas=3, n_runs=2)),
-    ("models.mean_image_reconstruction", (2, 16), (0, 1), KINDS, "x_train",
-     lambda a, t: models.mean_image_reconstruction(a, 2)),
-    ("models.pca_reconstruction", (2, 16), (0, 1), KINDS, "x_test",
-     lambda a, t: models.pca_reconstruction(IMAGES, a, 1)),
-    ("models.train_dense_autoencoder", (2, 16), (0, 1), KINDS, "x_train",
-     lambda a, t: models.train_dense_autoencoder(a, epochs=1, verbose=0)),
-    ("models.train_classifier", (2, 784), (0, 1), KINDS, "x_train",
-     lambda a, t: models.train_classifier(t["classifier"], a, np.arange(2), epochs=1, verbose=0)),
+    ("rbm.ais_log_partition", (4,), (-1, 1), KINDS, "base_visible_bias",
+     lambda a, t: rbm.ais_log_partition(W, B, C, base_visible_bias=a, n_betas=3, n_runs=2)),
+    ("autoencoders.mean_image_reconstruction", (2, 16), (0, 1), KINDS, "x_train",
+     lambda a, t: autoencoders.mean_image_reconstruction(a, 2)),
+    ("autoencoders.pca_reconstruction", (2, 16), (0, 1), KINDS, "x_test",
+     lambda a, t: autoencoders.pca_reconstruction(IMAGES, a, 1)),
+    ("classifiers.train_classifier", (2, 784), (0, 1), KINDS, "x_train",
+     lambda a, t: classifiers.train_classifier(t["classifier"], a, np.arange(2), epochs=1, verbose=0)),
     ("autoencoders.fit_autoencoder", (2, 784), (0, 1), KINDS, "x_train",
      lambda a, t: autoencoders.fit_autoencoder(t["autoencoder"], a, epochs=1, verbose=0)),
     ("autoencoders.encoder_jacobian_norm", (2, 784), (0, 1), KINDS, "x",
@@ -179,24 +177,24 @@ ARRAY_CASES = [
      lambda a, t: rbm.greedy_stack(a, (2,), epochs=1, optimizer_factory=_sgd, verbose=0)),
     ("rbm.stack_features", (2, 784), (0, 1), KINDS, "x", lambda a, t: rbm.stack_features([t["rbm"]], a)),
     ("plots.image_grid", (2, 16), (0, 1), KINDS, "images", lambda a, t: plots.image_grid(a)),
-    ("plots.reconstruction_figure", (2, 16), (0, 1), KINDS, "originals",
-     lambda a, t: plots.reconstruction_figure(a, CODES[:2, :2], IMAGES, code_shape=(1, 2), n=2)),
-    ("plots.reconstruction_figure codes", (2, 2), (-1, 1), KINDS, "codes",
-     lambda a, t: plots.reconstruction_figure(IMAGES, a, IMAGES, code_shape=(1, 2), n=2)),
+    ("autoencoders.reconstruction_figure", (2, 16), (0, 1), KINDS, "originals",
+     lambda a, t: autoencoders.reconstruction_figure(a, CODES[:2, :2], IMAGES, code_shape=(1, 2), n=2)),
+    ("autoencoders.reconstruction_figure codes", (2, 2), (-1, 1), KINDS, "codes",
+     lambda a, t: autoencoders.reconstruction_figure(IMAGES, a, IMAGES, code_shape=(1, 2), n=2)),
     ("plots.training_curves", (3,), (0, 1), TYPES_ONLY, "history['loss']",
      lambda a, t: plots.training_curves({"loss": a})),
     ("plots.compare_curves", (3,), (0, 1), TYPES_ONLY, "curves['run']",
      lambda a, t: plots.compare_curves({"run": a}, ylabel="loss")),
     ("plots.latent_scatter", (3, 2), (-1, 1), KINDS, "codes",
      lambda a, t: plots.latent_scatter(a, np.arange(3))),
-    ("plots.filter_grid", (16, 4), (-1, 1), KINDS, "weights", lambda a, t: plots.filter_grid(a, n=4)),
-    ("plots.image_rows", (2, 16), (0, 1), KINDS, "rows['clean']",
-     lambda a, t: plots.image_rows({"clean": a}, n=2)),
-    ("plots.gan_progress", (3,), (1, 2), KINDS, "fd_ratio",
-     lambda a, t: plots.gan_progress({"epoch": [1, 2, 3], "fd_ratio": a, "kl_uniform": [0.1] * 3,
+    ("autoencoders.filter_grid", (16, 4), (-1, 1), KINDS, "weights", lambda a, t: autoencoders.filter_grid(a, n=4)),
+    ("autoencoders.image_rows", (2, 16), (0, 1), KINDS, "rows['clean']",
+     lambda a, t: autoencoders.image_rows({"clean": a}, n=2)),
+    ("gan.gan_progress", (3,), (1, 2), KINDS, "fd_ratio",
+     lambda a, t: gan.gan_progress({"epoch": [1, 2, 3], "fd_ratio": a, "kl_uniform": [0.1] * 3,
                                       "classifier_score": [2.0] * 3})),
-    ("plots.class_histograms", (4,), (0.25, 0.25), KINDS, "histograms['real']",
-     lambda a, t: plots.class_histograms({"real": a})),
+    ("gan.class_histograms", (4,), (0.25, 0.25), KINDS, "histograms['real']",
+     lambda a, t: gan.class_histograms({"real": a})),
 ]
 
 
@@ -225,15 +223,13 @@ SEED_CASES = [
     ("data.stratified_subset", "seed", lambda s, t: data.stratified_subset(LABELS, 10, seed=s)),
     ("data.offline_split", "random_state", lambda s, t: data.offline_split(LABELS, 10, random_state=s)),
     ("profile.seed", "default", lambda s, t: profile.seed(s)),
-    ("models.pca_reconstruction", "seed", lambda s, t: models.pca_reconstruction(IMAGES, IMAGES, 1, seed=s)),
-    ("models.train_dense_autoencoder", "seed",
-     lambda s, t: models.train_dense_autoencoder(IMAGES, epochs=1, seed=s, verbose=0)),
-    ("models.judge", "reseed", lambda s, t: models.judge(reseed=s)),
+    ("autoencoders.pca_reconstruction", "seed", lambda s, t: autoencoders.pca_reconstruction(IMAGES, IMAGES, 1, seed=s)),
+    ("classifiers.judge", "reseed", lambda s, t: classifiers.judge(reseed=s)),
     ("autoencoders.code_sensitivity", "seed",
      lambda s, t: autoencoders.code_sensitivity(t["encoder"], FLAT, seed=s)),
-    ("deep.corrupt", "seed", lambda s, t: deep.corrupt(IMAGES, "masking", 0.1, seed=s)),
-    ("deep.NoisyBatches", "seed", lambda s, t: deep.NoisyBatches(IMAGES, "masking", 0.1, seed=s)),
-    ("deep.tsne", "seed", lambda s, t: deep.tsne(CODES, seed=s, perplexity=5)),
+    ("autoencoders.corrupt", "seed", lambda s, t: autoencoders.corrupt(IMAGES, "masking", 0.1, seed=s)),
+    ("autoencoders.NoisyBatches", "seed", lambda s, t: autoencoders.NoisyBatches(IMAGES, "masking", 0.1, seed=s)),
+    ("autoencoders.tsne", "seed", lambda s, t: autoencoders.tsne(CODES, seed=s, perplexity=5)),
     ("vae.Sampling", "seed", lambda s, t: vae.Sampling(seed=s)),
     ("vae.VAE", "seed", lambda s, t: vae.VAE(t["vae"].encoder, t["vae"].decoder, seed=s)),
     ("VAE.sample_means", "seed", lambda s, t: t["vae"].sample_means(2, seed=s)),
@@ -245,10 +241,10 @@ SEED_CASES = [
     ("rbm.dbn_classifier", "seed", lambda s, t: rbm.dbn_classifier((2,), n_visible=4, seed=s)),
     ("rbm.greedy_stack", "seed",
      lambda s, t: rbm.greedy_stack(BINARY[:, :4], (2,), epochs=1, optimizer_factory=_sgd, seed=s, verbose=0)),
-    ("metrics.rbm_pseudo_likelihood", "seed",
-     lambda s, t: metrics.rbm_pseudo_likelihood(np.ones((2, 4)), W, B, C, seed=s)),
-    ("metrics.ais_log_partition", "seed",
-     lambda s, t: metrics.ais_log_partition(W, B, C, base_visible_bias=B, n_betas=3, n_runs=2, seed=s)),
+    ("rbm.pseudo_likelihood", "seed",
+     lambda s, t: rbm.pseudo_likelihood(np.ones((2, 4)), W, B, C, seed=s)),
+    ("rbm.ais_log_partition", "seed",
+     lambda s, t: rbm.ais_log_partition(W, B, C, base_visible_bias=B, n_betas=3, n_runs=2, seed=s)),
     ("plots.latent_scatter", "seed",
      lambda s, t: plots.latent_scatter(CODES[:, :2], LABELS, max_points=5, seed=s)),
 ]
@@ -278,32 +274,33 @@ SIZE_CASES = [
     ("profile.epochs_for steps", "steps", lambda b, t: profile.epochs_for(b, n_train=10, batch_size=2)),
     ("profile.epochs_for n_train", "n_train", lambda b, t: profile.epochs_for(10, n_train=b, batch_size=2)),
     ("profile.epochs_for batch_size", "batch_size", lambda b, t: profile.epochs_for(10, n_train=10, batch_size=b)),
-    ("models.dense_autoencoder", "input_dim", lambda b, t: models.dense_autoencoder(b)),
-    ("models.dense_autoencoder hidden_units", "hidden_units",
-     lambda b, t: models.dense_autoencoder(16, 2, hidden_units=(b,))),
-    ("models.cnn_classifier", "num_classes", lambda b, t: models.cnn_classifier(num_classes=b)),
-    ("models.cnn_classifier dense_units", "dense_units", lambda b, t: models.cnn_classifier(dense_units=b)),
-    ("models.mean_image_reconstruction", "n", lambda b, t: models.mean_image_reconstruction(IMAGES, b)),
-    ("models.pca_reconstruction", "n_components", lambda b, t: models.pca_reconstruction(IMAGES, IMAGES, b)),
-    ("models.train_classifier epochs", "epochs",
-     lambda b, t: models.train_classifier(t["classifier"], FLAT, np.arange(2), epochs=b, verbose=0)),
-    ("models.train_classifier batch_size", "batch_size",
-     lambda b, t: models.train_classifier(t["classifier"], FLAT, np.arange(2), epochs=1, batch_size=b, verbose=0)),
-    ("models.train_dense_autoencoder batch_size", "batch_size",
-     lambda b, t: models.train_dense_autoencoder(IMAGES, epochs=1, batch_size=b, verbose=0)),
-    ("autoencoders.build_autoencoder", "latent_dim", lambda b, t: autoencoders.build_autoencoder(16, b)),
+    ("autoencoders.dense_autoencoder", "input_dim", lambda b, t: autoencoders.dense_autoencoder(b)),
+    ("autoencoders.dense_autoencoder hidden_units", "hidden_units",
+     lambda b, t: autoencoders.dense_autoencoder(16, 2, hidden_units=(b,))),
+    ("classifiers.cnn_classifier", "num_classes", lambda b, t: classifiers.cnn_classifier(num_classes=b)),
+    ("classifiers.cnn_classifier dense_units", "dense_units", lambda b, t: classifiers.cnn_classifier(dense_units=b)),
+    ("autoencoders.mean_image_reconstruction", "n", lambda b, t: autoencoders.mean_image_reconstruction(IMAGES, b)),
+    ("autoencoders.pca_reconstruction", "n_components", lambda b, t: autoencoders.pca_reconstruction(IMAGES, IMAGES, b)),
+    ("classifiers.train_classifier epochs", "epochs",
+     lambda b, t: classifiers.train_classifier(t["classifier"], FLAT, np.arange(2), epochs=b, verbose=0)),
+    ("classifiers.train_classifier batch_size", "batch_size",
+     lambda b, t: classifiers.train_classifier(t["classifier"], FLAT, np.arange(2), epochs=1, batch_size=b, verbose=0)),
+    ("autoencoders.fit_autoencoder batch_size", "batch_size",
+     lambda b, t: autoencoders.fit_autoencoder(t["autoencoder"], FLAT, epochs=1, batch_size=b, cosine=False,
+                                               verbose=0)),
+    ("autoencoders.dense_autoencoder", "latent_dim", lambda b, t: autoencoders.dense_autoencoder(16, b)),
     ("autoencoders.fit_autoencoder", "epochs",
      lambda b, t: autoencoders.fit_autoencoder(t["autoencoder"], FLAT, epochs=b, verbose=0)),
     ("autoencoders.logistic_probe", "max_iter",
      lambda b, t: autoencoders.logistic_probe(CODES, LABELS, CODES, LABELS, max_iter=b)),
     ("autoencoders.encoder_jacobian_norm", "batch_size",
      lambda b, t: autoencoders.encoder_jacobian_norm(t["encoder"], FLAT, batch_size=b)),
-    ("deep.median_filter", "size", lambda b, t: deep.median_filter(IMAGES, size=b)),
-    ("deep.NoisyBatches", "batch_size", lambda b, t: deep.NoisyBatches(IMAGES, "masking", 0.1, batch_size=b)),
-    ("deep.conv_autoencoder", "kernel_size", lambda b, t: deep.conv_autoencoder(kernel_size=b)),
-    ("deep.tied_dense_autoencoder", "latent_dim", lambda b, t: deep.tied_dense_autoencoder(16, b)),
-    ("deep.greedy_layerwise_pretrain", "epochs", lambda b, t: deep.greedy_layerwise_pretrain(IMAGES, (2,), epochs=b)),
-    ("deep.tsne", "max_iter", lambda b, t: deep.tsne(CODES, perplexity=5, max_iter=b)),
+    ("autoencoders.median_filter", "size", lambda b, t: autoencoders.median_filter(IMAGES, size=b)),
+    ("autoencoders.NoisyBatches", "batch_size", lambda b, t: autoencoders.NoisyBatches(IMAGES, "masking", 0.1, batch_size=b)),
+    ("autoencoders.conv_autoencoder", "kernel_size", lambda b, t: autoencoders.conv_autoencoder(kernel_size=b)),
+    ("autoencoders.tied_dense_autoencoder", "latent_dim", lambda b, t: autoencoders.tied_dense_autoencoder(16, b)),
+    ("autoencoders.greedy_layerwise_pretrain", "epochs", lambda b, t: autoencoders.greedy_layerwise_pretrain(IMAGES, (2,), epochs=b)),
+    ("autoencoders.tsne", "max_iter", lambda b, t: autoencoders.tsne(CODES, perplexity=5, max_iter=b)),
     ("vae.latent_grid", "n", lambda b, t: vae.latent_grid(b)),
     ("vae.dense_encoder", "latent_dim", lambda b, t: vae.dense_encoder(b)),
     ("VAE.sample_means", "n", lambda b, t: t["vae"].sample_means(b)),
@@ -321,19 +318,19 @@ SIZE_CASES = [
     ("rbm.greedy_stack", "batch_size",
      lambda b, t: rbm.greedy_stack(BINARY[:, :4], (2,), epochs=1, optimizer_factory=_sgd, batch_size=b)),
     ("rbm.dbn_classifier", "n_classes", lambda b, t: rbm.dbn_classifier((2,), n_visible=4, n_classes=b)),
-    ("metrics.ais_betas", "n_betas", lambda b, t: metrics.ais_betas(b)),
-    ("metrics.ais_log_partition", "n_runs",
-     lambda b, t: metrics.ais_log_partition(W, B, C, base_visible_bias=B, n_betas=3, n_runs=b)),
+    ("rbm.ais_betas", "n_betas", lambda b, t: rbm.ais_betas(b)),
+    ("rbm.ais_log_partition", "n_runs",
+     lambda b, t: rbm.ais_log_partition(W, B, C, base_visible_bias=B, n_betas=3, n_runs=b)),
     ("metrics.knn_accuracy", "k", lambda b, t: metrics.knn_accuracy(CODES, LABELS, CODES, LABELS, k=b)),
-    ("metrics.importance_sampled_log_likelihood", "k",
-     lambda b, t: metrics.importance_sampled_log_likelihood(np.zeros((2, 4)), k=b)),
+    ("vae.importance_sampled_log_likelihood", "k",
+     lambda b, t: vae.importance_sampled_log_likelihood(np.zeros((2, 4)), k=b)),
     ("metrics.per_image_ssim", "filter_size", lambda b, t: metrics.per_image_ssim(IMAGES, IMAGES, filter_size=b)),
     ("metrics.class_histogram", "num_classes", lambda b, t: metrics.class_histogram(np.arange(3), num_classes=b)),
     ("plots.image_grid", "ncols", lambda b, t: plots.image_grid(IMAGES, ncols=b)),
-    ("plots.reconstruction_figure", "n",
-     lambda b, t: plots.reconstruction_figure(IMAGES, CODES[:2, :2], IMAGES, code_shape=(1, 2), n=b)),
-    ("plots.filter_grid", "n", lambda b, t: plots.filter_grid(np.ones((16, 4)), n=b)),
-    ("plots.image_rows", "n", lambda b, t: plots.image_rows({"clean": IMAGES}, n=b)),
+    ("autoencoders.reconstruction_figure", "n",
+     lambda b, t: autoencoders.reconstruction_figure(IMAGES, CODES[:2, :2], IMAGES, code_shape=(1, 2), n=b)),
+    ("autoencoders.filter_grid", "n", lambda b, t: autoencoders.filter_grid(np.ones((16, 4)), n=b)),
+    ("autoencoders.image_rows", "n", lambda b, t: autoencoders.image_rows({"clean": IMAGES}, n=b)),
     ("plots.latent_scatter", "max_points", lambda b, t: plots.latent_scatter(CODES[:, :2], LABELS, max_points=b)),
     ("runner.run", "timeout", lambda b, t: runner.run(timeout=b)),
 ]
@@ -352,15 +349,15 @@ def test_loop_counts_have_an_upper_bound(tiny):
     for call, name in [
         (lambda: rbm.RBM(4, 2, k=10**6), "k"),
         (lambda: rbm.gibbs_chains((W, B, C), START, 10**9), "n_steps"),
-        (lambda: metrics.ais_betas(10**9), "n_betas"),
-        (lambda: metrics.ais_log_partition(W, B, C, base_visible_bias=B, n_betas=3, n_runs=10**7), "n_runs"),
+        (lambda: rbm.ais_betas(10**9), "n_betas"),
+        (lambda: rbm.ais_log_partition(W, B, C, base_visible_bias=B, n_betas=3, n_runs=10**7), "n_runs"),
         (lambda: vae.log_importance_weights(tiny["vae"], BINARY, 10**7), "k"),
         (lambda: vae.latent_grid(10**4), "n"),
         (lambda: tiny["vae"].sample_means(10**9), "n"),
         (lambda: tiny["gan"].generate(10**9), "n"),
-        (lambda: models.mean_image_reconstruction(IMAGES, 10**12), "n"),
-        (lambda: models.train_dense_autoencoder(IMAGES, epochs=10**9, verbose=0), "epochs"),
-        (lambda: deep.tsne(CODES, perplexity=5, max_iter=10**9), "max_iter"),
+        (lambda: autoencoders.mean_image_reconstruction(IMAGES, 10**12), "n"),
+        (lambda: autoencoders.fit_autoencoder(tiny["autoencoder"], FLAT, epochs=10**9, verbose=0), "epochs"),
+        (lambda: autoencoders.tsne(CODES, perplexity=5, max_iter=10**9), "max_iter"),
         (lambda: autoencoders.logistic_probe(CODES, LABELS, CODES, LABELS, max_iter=10**9), "max_iter"),
         (lambda: runner.run(timeout=10**9), "timeout"),
     ]:
@@ -377,16 +374,16 @@ BAD_RATES = st.one_of(
 )
 
 RATE_CASES = [
-    ("models.train_dense_autoencoder", lambda r, t: models.train_dense_autoencoder(IMAGES, epochs=1,
-                                                                                   learning_rate=r, verbose=0)),
-    ("models.train_classifier", lambda r, t: models.train_classifier(t["classifier"], FLAT, np.arange(2), epochs=1,
+    ("autoencoders.fit_autoencoder cosine=False", lambda r, t: autoencoders.fit_autoencoder(
+        t["autoencoder"], FLAT, epochs=1, learning_rate=r, cosine=False, verbose=0)),
+    ("classifiers.train_classifier", lambda r, t: classifiers.train_classifier(t["classifier"], FLAT, np.arange(2), epochs=1,
                                                                      learning_rate=r, verbose=0)),
     ("autoencoders.fit_autoencoder", lambda r, t: autoencoders.fit_autoencoder(t["autoencoder"], FLAT, epochs=1,
                                                                                learning_rate=r, verbose=0)),
     ("autoencoders.build_contractive_autoencoder",
      lambda r, t: autoencoders.build_contractive_autoencoder(4, 2, learning_rate=r)),
-    ("deep.greedy_layerwise_pretrain",
-     lambda r, t: deep.greedy_layerwise_pretrain(IMAGES, (2,), epochs=1, learning_rate=r)),
+    ("autoencoders.greedy_layerwise_pretrain",
+     lambda r, t: autoencoders.greedy_layerwise_pretrain(IMAGES, (2,), epochs=1, learning_rate=r)),
     ("vae.build_vae", lambda r, t: vae.build_vae(2, hidden_units=(2,), learning_rate=r)),
     ("gan.build_gan", lambda r, t: gan.build_gan(2, g_filters=(2, 2), d_filters=(2, 2), learning_rate=r)),
 ]
@@ -418,9 +415,9 @@ UNSAFE_NAMES = st.one_of(
 )
 
 NAME_CASES = [
-    ("models.cache_path", "cache name", lambda n, t: models.cache_path(n)),
-    ("models.load_cached", "cache name", lambda n, t: models.load_cached(n)),
-    ("models.save_cached", "cache name", lambda n, t: models.save_cached(t["classifier"], n)),
+    ("paths.cache_path", "cache name", lambda n, t: paths.cache_path(n)),
+    ("paths.load_cached", "cache name", lambda n, t: paths.load_cached(n)),
+    ("paths.save_cached", "cache name", lambda n, t: paths.save_cached(t["classifier"], n)),
     ("paths.build_subdir", "build sub-folder name", lambda n, t: paths.build_subdir(n)),
     ("checks.report", "lab", lambda n, t: checks.report(n, {"m": 1.0}, write=True)),
     ("checks.bars_for", "lab", lambda n, t: checks.bars_for(n)),
@@ -455,24 +452,24 @@ NOT_2D = ("flat (784,)", "(28, 28, 1)")  # a (28, 28) array is also a valid batc
 UNBATCHED_CASES = [
     ("metrics.per_image_psnr", ALL, "x", lambda x, t: metrics.per_image_psnr(x, x)),
     ("metrics.per_image_ssim", ALL, "x", lambda x, t: metrics.per_image_ssim(x, x, filter_size=3)),
-    ("deep.median_filter", ALL, "x", lambda x, t: deep.median_filter(x)),
+    ("autoencoders.median_filter", ALL, "x", lambda x, t: autoencoders.median_filter(x)),
     ("plots.image_grid", ALL, "images", lambda x, t: plots.image_grid(x)),
-    ("plots.image_rows", ALL, "rows['clean']", lambda x, t: plots.image_rows({"clean": x}, n=1)),
-    ("plots.reconstruction_figure", ALL, "originals",
-     lambda x, t: plots.reconstruction_figure(x, np.zeros((1, 2)), x, code_shape=(1, 2), n=1)),
-    ("metrics.rbm_free_energy", ALL, "v", lambda x, t: metrics.rbm_free_energy(x, *t["rbm"].parameters())),
+    ("autoencoders.image_rows", ALL, "rows['clean']", lambda x, t: autoencoders.image_rows({"clean": x}, n=1)),
+    ("autoencoders.reconstruction_figure", ALL, "originals",
+     lambda x, t: autoencoders.reconstruction_figure(x, np.zeros((1, 2)), x, code_shape=(1, 2), n=1)),
+    ("rbm.free_energy", ALL, "v", lambda x, t: rbm.free_energy(x, *t["rbm"].parameters())),
     ("VAE.fit", ALL, "x", lambda x, t: t["vae"].fit(x, epochs=1, verbose=0)),
     ("RBM.fit", ALL, "x", lambda x, t: t["rbm"].fit(x, epochs=1, verbose=0)),
     ("vae.log_importance_weights", ALL, "x", lambda x, t: vae.log_importance_weights(t["vae"], x, 2)),
     ("autoencoders.encoder_jacobian_norm", ALL, "x", lambda x, t: autoencoders.encoder_jacobian_norm(t["encoder"], x)),
     ("rbm.gibbs_chains", ALL, "start", lambda x, t: rbm.gibbs_chains(t["rbm"], x, 2)),
     ("rbm.stack_features", ALL, "x", lambda x, t: rbm.stack_features([t["rbm"]], x)),
-    ("models.train_classifier", ALL, "x_train",
-     lambda x, t: models.train_classifier(t["classifier"], x, np.arange(2), epochs=1, verbose=0)),
+    ("classifiers.train_classifier", ALL, "x_train",
+     lambda x, t: classifiers.train_classifier(t["classifier"], x, np.arange(2), epochs=1, verbose=0)),
     ("metrics.bce", NOT_2D, "x", lambda x, t: metrics.bce(x, x)),
     ("metrics.mse", NOT_2D, "x", lambda x, t: metrics.mse(x, x)),
-    ("models.mean_image_reconstruction", NOT_2D, "x_train", lambda x, t: models.mean_image_reconstruction(x, 2)),
-    ("models.pca_reconstruction", NOT_2D, "x_train", lambda x, t: models.pca_reconstruction(x, x, 1)),
+    ("autoencoders.mean_image_reconstruction", NOT_2D, "x_train", lambda x, t: autoencoders.mean_image_reconstruction(x, 2)),
+    ("autoencoders.pca_reconstruction", NOT_2D, "x_train", lambda x, t: autoencoders.pca_reconstruction(x, x, 1)),
 ]
 
 
@@ -599,7 +596,7 @@ def test_results_name_cannot_leave_the_build_folder(build_dir, tmp_path):
     with pytest.raises(ValueError, match=r"^lab must be a two-digit string .*got '\.\./\.\./x'"):
         checks.report("../../x", {"m": 1.0})
     with pytest.raises(ValueError, match=r"^cache name must be a plain file name"):
-        models.cache_path("../../x")
+        paths.cache_path("../../x")
     with pytest.raises(ValueError, match=r"^path must name a lab notebook NN_name\.ipynb"):
         runner.run_notebook(tmp_path / "..x.ipynb", tmp_path)
     assert not (build_dir.parent / "x.json").exists() and not list((build_dir / "results").glob("*"))
@@ -639,7 +636,7 @@ def test_valid_calls_still_work(tiny):
     """The checks do not refuse the inputs the labs use."""
     assert data.gaussian_noise(IMAGES, seed=[1, 2, 3]).shape == IMAGES.shape  # NoisyBatches' seed lists
     assert data.stratified_subset(LABELS, 10, seed=2**32 - 1).shape == (10,)
-    assert models.mean_image_reconstruction(IMAGES.reshape(2, 4, 4, 1), 3).shape == (3, 16)
+    assert autoencoders.mean_image_reconstruction(IMAGES.reshape(2, 4, 4, 1), 3).shape == (3, 16)
     assert _validate.learning_rate(np.float32(1e-3)) == pytest.approx(1e-3)
     schedule = keras.optimizers.schedules.CosineDecay(1e-3, 10)
     assert _validate.learning_rate(schedule, allow_schedule=True) is schedule

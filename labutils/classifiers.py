@@ -1,34 +1,28 @@
-"""Model builders that several labs share, baselines, and the model cache.
+"""Classifiers that several labs share, and the judge.
+
+* :func:`cnn_classifier` - the labs' small CNN (images, reconstructions or codes);
+* :func:`encoder_classifier` - a classifier on top of a (pretrained) encoder;
+* :func:`train_classifier` - the one recipe that trains them (Adam, cosine decay);
+* :func:`judge` - one CNN per data set, split and profile that scores generated
+  samples in labs 07 and 08, trained once and cached (:func:`labutils.paths.cache_path`).
 
 Builders return uncompiled Keras 3 functional models whose layers have
-readable names (``encoder``, ``code``, ``decoder``, ``features``, ...), so that
-notebooks can pick parts out with ``model.get_layer(name)``.
-
-Models are cached as ``build/models/<data set>/<split>/<profile>/<name>.keras`` and loaded with
-``safe_mode=True`` (no ``Lambda`` layers anywhere).
+readable names (``features``, ...), so that notebooks can pick parts out with
+``model.get_layer(name)``.
 """
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 
 from . import _validate, paths, profile
 
 __all__ = [
-    "dense_autoencoder",
-    "train_dense_autoencoder",
     "cnn_classifier",
     "encoder_classifier",
     "train_classifier",
     "JUDGE_RECIPE",
     "judge",
     "judge_name",
-    "mean_image_reconstruction",
-    "pca_reconstruction",
-    "cache_path",
-    "save_cached",
-    "load_cached",
 ]
 
 
@@ -36,111 +30,6 @@ def _keras():
     import keras
 
     return keras
-
-
-def dense_autoencoder(input_dim: int = 784, latent_dim: int = 32, *, hidden_units=(),
-                      activation: str = "relu", output_activation: str = "sigmoid"):
-    """The dense autoencoder of the classic assignment, and deeper variants.
-
-    With the defaults: ``Input(784) -> Dense(32, relu) -> Dense(784, sigmoid)``
-    (the Keras blog's "Building Autoencoders in Keras", F. Chollet, 2016).
-    ``hidden_units=(128, 64)`` gives ``784-128-64-32-64-128-784`` (mirrored).
-
-    Args:
-        input_dim: size of the flat input, e.g. 784 for 28x28 images.
-        latent_dim: size of the code.
-        hidden_units: widths of the encoder's hidden layers (the decoder mirrors them).
-        activation: activation of the code and hidden layers.
-        output_activation: ``"sigmoid"`` for pixels in [0, 1] with BCE, or
-            ``"linear"`` for MSE on unbounded data.
-
-    Returns:
-        ``(autoencoder, encoder, decoder)``: ``encoder`` maps ``(batch, input_dim)``
-        to the code ``(batch, latent_dim)``, ``decoder`` maps it back to
-        ``(batch, input_dim)``; ``autoencoder`` is ``decoder(encoder(x))`` and
-        holds the other two as its layers named ``"encoder"`` and ``"decoder"``.
-        Uncompiled.
-
-    Raises:
-        TypeError: sizes that are not ints (``True``, ``2.0``), ``hidden_units``
-            that is not a tuple of ints (e.g. a single int).
-        ValueError: sizes that are not positive.
-    """
-    keras = _keras()
-    layers = keras.layers
-    input_dim = _validate.positive_int(input_dim, "input_dim")
-    latent_dim = _validate.positive_int(latent_dim, "latent_dim")
-    hidden_units = _validate.sizes(hidden_units, "hidden_units")
-
-    x_in = keras.Input(shape=(input_dim,), name="image")
-    h = x_in
-    for i, units in enumerate(hidden_units):
-        h = layers.Dense(units, activation=activation, name=f"encoder_hidden_{i + 1}")(h)
-    code = layers.Dense(latent_dim, activation=activation, name="code")(h)
-    encoder = keras.Model(x_in, code, name="encoder")
-
-    z_in = keras.Input(shape=(latent_dim,), name="code_input")
-    h = z_in
-    for i, units in enumerate(reversed(hidden_units)):
-        h = layers.Dense(units, activation=activation, name=f"decoder_hidden_{i + 1}")(h)
-    x_out = layers.Dense(input_dim, activation=output_activation, name="reconstruction")(h)
-    decoder = keras.Model(z_in, x_out, name="decoder")
-
-    ae_in = keras.Input(shape=(input_dim,), name="image")
-    autoencoder = keras.Model(ae_in, decoder(encoder(ae_in)), name="autoencoder")
-    return autoencoder, encoder, decoder
-
-
-def train_dense_autoencoder(x_train, *, epochs: int, latent_dim: int = 32, batch_size: int = 256,
-                            learning_rate: float = 1e-3, validation_data=None, seed: int = 0,
-                            verbose="auto"):
-    """Build, compile (Adam, BCE) and fit the assignment's dense autoencoder.
-
-    Lab 01's recipe in one call, for labs that need its autoencoder but not its
-    lesson (lab 02 uses it when no cached model exists).
-
-    Args:
-        x_train: ``(n, 784)`` float32 in [0, 1].
-        epochs: number of epochs (positive int, at most 100,000).
-        latent_dim: code size.
-        batch_size: minibatch size (positive int).
-        learning_rate: Adam's learning rate (a positive finite number or a Keras schedule).
-        validation_data: optional ``(n_val, 784)`` array in [0, 1].
-        seed: passed to ``keras.utils.set_random_seed`` before building (an int
-            from 0 to 2**32 - 1).
-        verbose: Keras ``fit`` verbosity (progress bar by default).
-
-    Returns:
-        ``(autoencoder, encoder, decoder, history)``.
-
-    Raises:
-        ValueError: ``x_train`` or ``validation_data`` not ``(n, d)`` in [0, 1]
-            (NaN and inf included); a learning rate that is 0, negative, NaN or
-            inf; non-positive ``epochs``/``batch_size``/``latent_dim``; a negative ``seed``.
-        TypeError: complex or object arrays; sizes, ``seed`` or ``learning_rate``
-            of the wrong type (booleans included).
-    """
-    keras = _keras()
-    x_train = _validate.unit_interval(x_train, "x_train")
-    if x_train.ndim != 2:
-        raise ValueError(f"x_train must be flat (n, 784); got shape {x_train.shape}. Use load_mnist(flatten=True).")
-    epochs = _validate.bounded_int(epochs, "epochs", _validate.MAX_EPOCHS)
-    batch_size = _validate.positive_int(batch_size, "batch_size")
-    learning_rate = _validate.learning_rate(learning_rate, allow_schedule=True)
-    seed = _validate.seed(seed)
-    val = None
-    if validation_data is not None:
-        x_val = _validate.unit_interval(validation_data, "validation_data")
-        if x_val.ndim != 2 or x_val.shape[1] != x_train.shape[1]:
-            raise ValueError(f"validation_data must be (n_val, {x_train.shape[1]}) like x_train; got shape "
-                             f"{x_val.shape}.")
-        val = (x_val, x_val)
-    keras.utils.set_random_seed(seed)
-    autoencoder, encoder, decoder = dense_autoencoder(x_train.shape[1], latent_dim)
-    autoencoder.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="binary_crossentropy")
-    history = autoencoder.fit(x_train, x_train, epochs=epochs,
-                              batch_size=batch_size, shuffle=True, validation_data=val, verbose=verbose)
-    return autoencoder, encoder, decoder, history
 
 
 def cnn_classifier(input_shape=(28, 28, 1), num_classes: int = 10, *, filters=(32, 64, 128),
@@ -302,12 +191,11 @@ def train_classifier(model, x_train, y_train, *, epochs: int, batch_size: int = 
             raise ValueError(f"validation_data[1] must be ({len(x_val)},) integer labels; got shape {y_val.shape}, "
                              f"dtype {y_val.dtype}.")
         validation_data = (x_val, y_val)
-    steps = epochs * -(-y.shape[0] // batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    return model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True,
-                     validation_data=validation_data, verbose=verbose)
+    from . import training
+
+    return training.fit_adam(model, x, y, loss="sparse_categorical_crossentropy", epochs=epochs,
+                             batch_size=batch_size, learning_rate=learning_rate, metrics=["accuracy"],
+                             validation_data=validation_data, verbose=verbose)
 
 
 #: The judge's one recipe per profile: gradient steps of :func:`train_classifier` over every
@@ -322,7 +210,7 @@ JUDGE_VERSION = "cnn3-v1"
 def judge_name(profile_name: str | None = None) -> str:
     """The judge's cache name for a profile, e.g. ``"judge-cnn3-v1-500steps-b128-seed1234"``.
 
-    With :func:`cache_path`'s directory (data set, split, profile) it names one
+    With :func:`labutils.paths.cache_path`'s directory (data set, split, profile) it names one
     recipe on one data set. Raises ValueError for an unknown profile.
     """
     prof = profile_name or profile.name()
@@ -377,8 +265,8 @@ def judge(*, reseed: int | None = None, verbose=0):
         reseed = profile.seed()
     source = data.find_dataset()
     name = judge_name()
-    sidecar = cache_path(name).with_suffix(".json")
-    model = load_cached(name)
+    sidecar = paths.cache_path(name).with_suffix(".json")
+    model = paths.load_cached(name)
     trained_now = model is None or not sidecar.is_file()
     seconds = 0.0
     if trained_now:
@@ -392,7 +280,7 @@ def judge(*, reseed: int | None = None, verbose=0):
         seconds = time.perf_counter() - start
         probabilities = model.predict(x_test, batch_size=500, verbose=0)
         accuracy = float(np.mean(np.argmax(probabilities, axis=1) == y_test))
-        save_cached(model, name)
+        paths.save_cached(model, name)
         sidecar.write_text(json.dumps({"test_accuracy": accuracy, "train_seconds": round(seconds, 1),
                                        "epochs": epochs, "n_train": int(len(x_train))}) + "\n")
     saved = json.loads(sidecar.read_text())
@@ -401,116 +289,3 @@ def judge(*, reseed: int | None = None, verbose=0):
                    "test_accuracy": saved["test_accuracy"], "trained_now": trained_now,
                    "train_seconds": round(seconds, 1)}
 
-
-def mean_image_reconstruction(x_train, n: int) -> np.ndarray:
-    """Baseline: "reconstruct" every image as the training set's mean image.
-
-    Args:
-        x_train: ``(m, d)`` or ``(m, 28, 28[, 1])`` float in [0, 1] (a batch: a
-            single image ``(784,)`` is refused, not read as 784 one-pixel images).
-        n: number of reconstructions to return (at most 100,000).
-
-    Returns:
-        ``float32`` ``(n, d)`` (flattened), each row the mean training image.
-
-    Raises:
-        ValueError: values outside [0, 1], NaN or inf; an unbatched ``x_train``;
-            ``n`` not positive or above 100,000.
-        TypeError: complex or object arrays, a non-int ``n``.
-    """
-    x = _validate.batch(_validate.unit_interval(x_train, "x_train"), "x_train", "(m, d)")
-    n = _validate.bounded_int(n, "n", _validate.MAX_SAMPLES)
-    mean = x.reshape(x.shape[0], -1).mean(axis=0)
-    return np.tile(mean, (n, 1)).astype(np.float32)
-
-
-def pca_reconstruction(x_train, x_test, n_components: int = 32, seed: int = 0) -> np.ndarray:
-    """Baseline: project onto the top principal components and back (scikit-learn PCA).
-
-    PCA is the optimal *linear* code of its size under squared error
-    (Eckart-Young); a nonlinear autoencoder must beat it to earn its keep.
-
-    Args:
-        x_train: ``(m, d)`` or image-shaped, float in [0, 1]; fits the PCA.
-        x_test: ``(n, d)`` or image-shaped, float in [0, 1]; reconstructed.
-        n_components: number of principal components (< min(m, d)).
-        seed: random_state for the PCA solver (an int from 0 to 2**32 - 1).
-
-    Returns:
-        ``float32`` ``(n, d)`` reconstructions clipped to [0, 1] (so that BCE is
-        defined; unclipped PCA output leaves [0, 1] slightly).
-
-    Raises:
-        ValueError: values outside [0, 1] (NaN, inf included), unbatched inputs,
-            differing pixel counts, too many components, a negative ``seed``.
-        TypeError: complex or object arrays; a non-int ``n_components`` or ``seed``.
-    """
-    from sklearn.decomposition import PCA
-
-    xtr = _validate.batch(_validate.unit_interval(x_train, "x_train"), "x_train", "(m, d)")
-    xte = _validate.batch(_validate.unit_interval(x_test, "x_test"), "x_test", "(n, d)")
-    seed = _validate.seed(seed)
-    xtr, xte = xtr.reshape(xtr.shape[0], -1), xte.reshape(xte.shape[0], -1)
-    if xtr.shape[1] != xte.shape[1]:
-        raise ValueError(f"x_train has {xtr.shape[1]} pixels per image, x_test {xte.shape[1]}.")
-    k = _validate.positive_int(n_components, "n_components")
-    if k >= min(xtr.shape):
-        raise ValueError(f"n_components={k} must be below min(n_samples, n_pixels) = {min(xtr.shape)}.")
-    pca = PCA(n_components=k, random_state=seed).fit(xtr)
-    return np.clip(pca.inverse_transform(pca.transform(xte)), 0.0, 1.0).astype(np.float32)
-
-
-def cache_path(name: str) -> Path:
-    """``build/models/<data set>/<split>/<profile>/<name>.keras`` for the active data and profile.
-
-    Models are cached per data set (``LABS_DATASET``), split (``standard`` or
-    ``offline-8k``) and profile, so a full lab never picks up a quick model and
-    a Fashion-MNIST lab never an MNIST one.
-
-    Raises:
-        ValueError: a name that is not a plain file name, so that the file stays
-            inside the build folder: empty, not a string, with a path separator
-            (``a/b``, ``/abs``, ``../x``), starting with ``.``, with NUL or other
-            control characters, or longer than 120 characters; a build folder
-            that cannot be created (the message names ``LABUTILS_BUILD_DIR``).
-    """
-    _validate.file_name(name, "cache name")
-    from . import data
-
-    source = data.find_dataset()
-    d = paths.build_subdir("models", source.dataset, source.split, profile.name())
-    path = d / f"{name}.keras"
-    if not path.resolve().is_relative_to(paths.build_dir().resolve()):  # pragma: no cover - belt and braces
-        raise ValueError(f"cache name {name!r} leads outside the build directory ({path}).")
-    return path
-
-
-def save_cached(model, name: str) -> Path:
-    """Save ``model`` in the ``.keras`` format under :func:`cache_path` and return the path.
-
-    Raises:
-        TypeError: ``model`` is not a Keras model. ValueError: a bad name (see :func:`cache_path`).
-    """
-    if not isinstance(model, _keras().Model):
-        raise TypeError(f"model must be a keras.Model; got {type(model).__name__}.")
-    path = cache_path(name)
-    model.save(path)
-    return path
-
-
-def load_cached(name: str):
-    """Load a cached model with ``safe_mode=True``, or return None when there is none.
-
-    Raises:
-        ValueError: the file exists but is not a loadable ``.keras`` model
-            (e.g. it was written by an older, incompatible lab); delete it and rerun;
-            a bad name (see :func:`cache_path`).
-    """
-    path = cache_path(name)
-    if not path.is_file():
-        return None
-    keras = _keras()
-    try:
-        return keras.models.load_model(path, safe_mode=True)
-    except Exception as exc:
-        raise ValueError(f"cannot load the cached model {path} ({exc}); delete the file and rerun the lab that writes it.") from exc
