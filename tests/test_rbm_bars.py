@@ -162,12 +162,12 @@ def test_baselines_miss_the_fashion_full_pseudo_likelihood_bar(fashion_full):
     x_train, x_test_bin = fashion_full
     n_hidden = FULL["n_hidden"]
     base = metrics.base_rate_visible_bias(x_train)
-    base_pl = float(metrics.rbm_pseudo_likelihood(x_test_bin, np.zeros((784, n_hidden)), base,
+    base_pl = float(rbm.pseudo_likelihood(x_test_bin, np.zeros((784, n_hidden)), base,
                                                   np.zeros(n_hidden), seed=0).mean())
     exact_base_ll = float((x_test_bin @ base - np.logaddexp(0, base).sum()).mean())
     assert base_pl == pytest.approx(exact_base_ll, abs=15.0)  # independent pixels: PL estimates the exact LL
     rng = np.random.default_rng(0)
-    random_pl = float(metrics.rbm_pseudo_likelihood(x_test_bin, rng.normal(0, 0.01, (784, n_hidden)),
+    random_pl = float(rbm.pseudo_likelihood(x_test_bin, rng.normal(0, 0.01, (784, n_hidden)),
                                                     np.zeros(784), np.zeros(n_hidden), seed=0).mean())
     assert random_pl == pytest.approx(-784 * np.log(2), abs=5.0)
     x_train_bin = data.dynamic_binarize(x_train, seed=0)
@@ -176,7 +176,7 @@ def test_baselines_miss_the_fashion_full_pseudo_likelihood_bar(fashion_full):
                           random_state=0)
     with threadpool_limits(limits=1, user_api="blas"):
         sk_rbm.fit(x_train_bin)
-    sk_pl = float(metrics.rbm_pseudo_likelihood(x_test_bin, *rbm.parameters(sk_rbm), seed=0).mean())
+    sk_pl = float(rbm.pseudo_likelihood(x_test_bin, *rbm.parameters(sk_rbm), seed=0).mean())
     assert sk_pl > base_pl, (sk_pl, base_pl)  # it learned something
     print(f"pseudo-likelihood: base rates {base_pl:.1f}, untrained {random_pl:.1f}, sklearn {sk_pl:.1f} nats")
     for value, label in ((base_pl, "independent pixels at their base rates"), (random_pl, "an untrained RBM"),
