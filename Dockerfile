@@ -1,10 +1,12 @@
 # The project as a container image, for grading on a batch system or a machine without the set-up:
 #   docker build -t genlabs .
 #   docker run --rm --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
+#       --security-opt systempaths=unconfined \
 #       -v "$PWD/submitted:/submissions:ro" -v "$PWD/grades:/out" genlabs \
 #       grade /submissions --out /out [--student ID] [--lab 01]
 # bubblewrap inside the container needs user namespaces, which Docker's default seccomp and AppArmor profiles
-# forbid: hence the two --security-opt (or a profile that allows unshare/clone with CLONE_NEWUSER). The grader
+# forbid: hence seccomp/apparmor (or a profile that allows unshare/clone with CLONE_NEWUSER), and a /proc it can
+# mount, which the default masked paths prevent: systempaths=unconfined (podman: --security-opt unmask=ALL). The grader
 # checks that it can start a sandbox before it grades anything.
 # BASE: any Debian bookworm image whose `python` is Python 3.11 or 3.12 with venv (the default is the official one)
 ARG BASE=python:3.12-slim-bookworm

@@ -1195,7 +1195,9 @@ def _check_sandbox(bwrap, ro, links):
     if done.returncode != 0 or done.stdout.strip() != str(SANDBOX_UID):
         raise RuntimeError(f"bubblewrap cannot start the grading sandbox here ({(done.stderr or done.stdout).strip()[:300]}"
                            "). It needs unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; in "
-                           "Docker, a seccomp profile that allows them). --no-sandbox grades without it: unsafe.")
+                           "Docker, a seccomp profile that allows them, and a /proc it can mount: docker run "
+                           "--security-opt systempaths=unconfined, podman --security-opt unmask=ALL). --no-sandbox "
+                           "grades without it: unsafe.")
 
 
 _CONFIG = '''# Written by labutils.grading for one submission. Only the grader reads it: the kernel cannot see it.
