@@ -279,24 +279,37 @@ def _finish_panel(fig, ax, xlabel, ylabel, *, logx, logy, title):
     return fig
 
 
+#: Okabe & Ito's colour-blind-safe palette (2008) plus grey and brown for classes 8 and 9; each class also has
+#: its own marker, and the class names sit at their medians, so no class is told apart by colour alone.
+CLASS_COLORS = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000",
+                "#999999", "#8C564B")
+CLASS_MARKERS = ("o", "s", "^", "v", "D", "P", "X", "*", "<", ">")
+
+
 def latent_scatter(codes, labels, *, title: str | None = None, xlabel: str = "z_1", ylabel: str = "z_2",
-                   max_points: int = 5000, seed: int = 0) -> Figure:
-    """2-d codes (a VAE's z_mean, a t-SNE embedding) as points coloured by class label.
+                   max_points: int = 5000, seed: int = 0, class_names=None) -> Figure:
+    """2-d codes (a VAE's z_mean, a t-SNE embedding) as points, one colour and one marker per class.
+
+    Colours are Okabe & Ito's colour-blind-safe palette (:data:`CLASS_COLORS`); every class also has its own
+    marker (:data:`CLASS_MARKERS`) and its name written at the median of its points, and the legend sits
+    outside the panel, so no class is told apart by colour alone and no points are hidden.
 
     Args:
         codes: ``(n, 2)`` real array.
-        labels: ``(n,)`` integer labels (0-9 for MNIST), one colour each.
+        labels: ``(n,)`` integer labels from 0 to 9 (MNIST digits, Fashion-MNIST classes).
         title: optional title.
         xlabel, ylabel: axis labels.
         max_points: draw a random subset of at most this many points.
         seed: NumPy seed of that subset (an int from 0 to 2**32 - 1).
+        class_names: optional sequence of 10 names (e.g. ``DatasetInfo.class_names``); default the label numbers.
 
     Returns:
-        The ``Figure``, with a colour bar of the labels.
+        The ``Figure``: one panel with one scatter per class present, a legend and the class names at the medians.
 
     Raises:
         ValueError: ``codes`` not ``(n, 2)`` or holding NaN or inf (such points
-            would silently vanish), ``labels`` not ``(n,)`` integers, a negative ``seed``.
+            would silently vanish), ``labels`` not ``(n,)`` integers from 0 to 9, a negative ``seed``,
+            ``class_names`` that does not name labels 0-9.
         TypeError: complex or object arrays; a non-int ``max_points`` or ``seed``.
     """
     z = _validate.finite_array(codes, "codes")
@@ -307,15 +320,30 @@ def latent_scatter(codes, labels, *, title: str | None = None, xlabel: str = "z_
                          "(embed higher-dimensional codes first, e.g. with sklearn.manifold.TSNE).")
     if y.shape != (z.shape[0],) or not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"labels must be ({z.shape[0]},) integers; got shape {y.shape}, dtype {y.dtype}.")
+    if y.min() < 0 or y.max() >= len(CLASS_COLORS):
+        raise ValueError(f"labels must be class numbers from 0 to {len(CLASS_COLORS) - 1}; "
+                         f"got {int(y.min())} to {int(y.max())}.")
+    if class_names is None:
+        names = [str(k) for k in range(len(CLASS_COLORS))]
+    else:
+        names = [str(n) for n in class_names]
+        if len(names) < int(y.max()) + 1:
+            raise ValueError(f"class_names must name every label (0 to {int(y.max())}); got {len(names)} names.")
     keep = np.arange(len(z))
     if len(z) > _validate.positive_int(max_points, "max_points"):
         keep = np.sort(np.random.default_rng(seed).choice(len(z), max_points, replace=False))
-    classes = np.unique(y)
-    fig = Figure(figsize=(5.6, 4.6))
+    fig = Figure(figsize=(6.6, 4.6))
     ax = fig.subplots()
-    points = ax.scatter(z[keep, 0], z[keep, 1], c=y[keep], cmap="tab10", s=6, alpha=0.8,
-                        vmin=classes.min() - 0.5, vmax=classes.max() + 0.5)
-    fig.colorbar(points, ax=ax, ticks=classes, label="label")
+    for k in np.unique(y[keep]):
+        pts = z[keep][y[keep] == k]
+        ax.scatter(pts[:, 0], pts[:, 1], s=9, alpha=0.7, color=CLASS_COLORS[k], marker=CLASS_MARKERS[k],
+                   linewidths=0, label=f"{k}: {names[k]}" if names[k] != str(k) else str(k))
+        mx, my = np.median(pts, axis=0)
+        ax.annotate(names[k], (mx, my), ha="center", va="center", fontsize=8, fontweight="bold",
+                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": CLASS_COLORS[k],
+                          "alpha": 0.85})
+    ax.legend(title="class", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, markerscale=1.8,
+              frameon=False)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:

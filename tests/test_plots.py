@@ -249,11 +249,30 @@ def test_latent_scatter_points_and_subsampling():
     rng = np.random.default_rng(0)
     z, y = rng.normal(size=(300, 2)), rng.integers(0, 10, 300)
     fig = plots.latent_scatter(z, y, title="codes")
-    points = fig.axes[0].collections[0]
-    assert len(points.get_offsets()) == 300 and fig.axes[0].get_title() == "codes"
-    assert len(fig.axes) == 2  # the panel and its colour bar
+    ax = fig.axes[0]
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 300 and ax.get_title() == "codes"
+    assert len(fig.axes) == 1 and ax.get_xlabel() == "z_1" and ax.get_ylabel() == "z_2"
     fig = plots.latent_scatter(z, y, max_points=50)
-    assert len(fig.axes[0].collections[0].get_offsets()) == 50
+    assert sum(len(c.get_offsets()) for c in fig.axes[0].collections) == 50
+
+
+def test_latent_scatter_tells_classes_apart_without_colour():
+    """One scatter per class with its own marker and colour-blind-safe colour, names at the medians, a legend."""
+    z = np.repeat(np.arange(10.0)[:, None], 20, axis=0) * [1.0, 2.0]
+    y = np.repeat(np.arange(10), 20)
+    names = [f"class{k}" for k in range(10)]
+    fig = plots.latent_scatter(z, y, class_names=names)
+    ax = fig.axes[0]
+    assert len(ax.collections) == 10
+    paths = {tuple(np.round(c.get_paths()[0].vertices.ravel(), 3)) for c in ax.collections}
+    assert len(paths) == 10, "every class needs its own marker"
+    colors = {tuple(np.round(c.get_facecolor()[0][:3], 3)) for c in ax.collections}
+    assert len(colors) == 10
+    texts = {t.get_text(): t.xy for t in ax.texts}
+    assert texts["class3"] == (3.0, 6.0)  # the name at the class's median
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0] == "0: class0" and len(legend) == 10
+    assert plots.CLASS_COLORS[:7] == ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
 
 
 @pytest.mark.parametrize("z, y, pattern", [
@@ -261,6 +280,8 @@ def test_latent_scatter_points_and_subsampling():
     (np.zeros((0, 2)), np.zeros(0, int), r"\(n, 2\)"),
     (np.zeros((5, 2)), np.zeros(4, int), "labels"),
     (np.zeros((5, 2)), np.zeros(5), "integers"),
+    (np.zeros((5, 2)), np.array([0, 1, 2, 3, 10]), "from 0 to 9"),
+    (np.zeros((5, 2)), np.array([0, 1, 2, 3, -1]), "from 0 to 9"),
 ])
 def test_latent_scatter_errors(z, y, pattern):
     with pytest.raises(ValueError, match=pattern):
