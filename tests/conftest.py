@@ -239,3 +239,12 @@ def assert_misses(lab: str, metric: str, value, label: str, *, dataset: str = "m
                         f"{metric!r} {bars[metric]}: the bar does not separate a trained model from it")
     if not found:
         pytest.fail(f"lab {lab} ({dataset}) has no bar named {metric!r} in any profile")
+
+
+@pytest.fixture
+def tiny_data():
+    """24 random 16-pixel float32 images in [0, 1) and labels 0, 1, 2 repeating: for fast training tests."""
+    rng = np.random.default_rng(0)
+    x = rng.random((24, 16), dtype=np.float32)
+    y = (np.arange(24) % 3).astype(np.int64)
+    return x, y

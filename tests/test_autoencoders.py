@@ -653,14 +653,6 @@ def _dense_units(model):
     return [layer.units for layer in model.layers if isinstance(layer, keras.layers.Dense)]
 
 
-@pytest.fixture
-def tiny_data():
-    rng = np.random.default_rng(0)
-    x = rng.random((24, 16), dtype=np.float32)
-    y = (np.arange(24) % 3).astype(np.int64)
-    return x, y
-
-
 def test_dense_autoencoder_classic_shapes_and_params():
     ae, enc, dec = autoencoders.dense_autoencoder()
     assert ae.count_params() == 784 * 32 + 32 + 32 * 784 + 784 == 50992

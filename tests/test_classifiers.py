@@ -14,17 +14,6 @@ def _same_weights(a, b):
     return len(wa) == len(wb) and all(np.array_equal(x, y) for x, y in zip(wa, wb))
 
 
-@pytest.fixture
-def tiny_data():
-    rng = np.random.default_rng(0)
-    x = rng.random((24, 16), dtype=np.float32)
-    y = (np.arange(24) % 3).astype(np.int64)
-    return x, y
-
-
-# ============================================================== dense_autoencoder
-
-
 # ============================================================== cnn_classifier
 
 def test_cnn_classifier_default():

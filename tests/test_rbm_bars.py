@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import assert_misses, data_dir
 
-from labutils import checks, data, metrics, profile
+from labutils import checks, data, metrics, profile, rbm
 
 METRIC = "AIS test log-likelihood (nats)"
 # the quick profile of notebooks/09_boltzmann_machines.ipynb (budgets in gradient steps)
@@ -38,7 +38,7 @@ def fashion(fashion_dir):
 def _test_log_likelihood(params, x_train, x_test_bin):
     base = metrics.base_rate_visible_bias(x_train)
     ais = rbm.ais_log_partition(*params, base_visible_bias=base, n_betas=QUICK["ais_betas"],
-                                    n_runs=QUICK["ais_runs"], seed=0)
+                                n_runs=QUICK["ais_runs"], seed=0)
     return float(rbm.log_likelihood(x_test_bin, *params, ais).mean())
 
 
@@ -78,8 +78,6 @@ def test_sklearn_rbm_misses_the_fashion_quick_bar(fashion):
     from sklearn.neural_network import BernoulliRBM
     from threadpoolctl import threadpool_limits
 
-    from labutils import rbm
-
     x_train, x_test_bin = fashion
     x_train_bin = data.dynamic_binarize(x_train, seed=0)
     epochs = profile.epochs_for(QUICK["sklearn_steps"], n_train=len(x_train), batch_size=QUICK["sklearn_batch_size"])
@@ -104,8 +102,6 @@ def test_sklearn_rbm_misses_the_fashion_quick_bar(fashion):
 def test_quick_budget_rbm_clears_the_quick_bar(dataset, request):
     import keras
 
-    from labutils import rbm
-
     x_train, x_test_bin = request.getfixturevalue("mnist" if dataset == "mnist" else "fashion")
     keras.utils.set_random_seed(0)
     model = rbm.RBM(784, QUICK["n_hidden"], k=1, persistent=True, n_chains=QUICK["batch_size"],
@@ -124,8 +120,6 @@ def test_quick_budget_rbm_clears_the_quick_bar(dataset, request):
 def test_untrained_classifier_misses_the_dbn_bar(mnist_dir):
     """The full profile's bar on the DBN-initialised MLP with 100 labels: an untrained MLP scores near chance."""
     import keras
-
-    from labutils import rbm
 
     metric = "DBN-initialised MLP (few labels)"
     with data_dir(mnist_dir):
@@ -156,8 +150,6 @@ def test_baselines_miss_the_fashion_full_pseudo_likelihood_bar(fashion_full):
     budget (seed 0, one fixed binarization of the 60,000 training images) all miss it."""
     from sklearn.neural_network import BernoulliRBM
     from threadpoolctl import threadpool_limits
-
-    from labutils import rbm
 
     x_train, x_test_bin = fashion_full
     n_hidden = FULL["n_hidden"]
