@@ -8,8 +8,9 @@ which prints the results table, writes it to ``build/results/01.json`` and
 then, in strict mode (``LABS_STRICT=1``: ``make run``, ``make test`` and the
 runner set it; also under ``CI=true``), raises ``AssertionError`` for every bar
 the lab missed, so a broken lab fails CI. In a student's Jupyter session it
-prints the misses and what to try instead, without a traceback. The bars themselves live in :data:`BARS`, in one place, so that the
-tests can show that each bar fails for an untrained model.
+prints the misses and what to try instead, without a traceback. The bars
+themselves live in :data:`BARS`, in one place, so that the tests can show
+that each bar fails for an untrained model.
 """
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ import numpy as np
 
 from . import paths, profile
 
-__all__ = ["Bar", "at_most", "at_least", "below", "above", "BARS", "FASHION_MNIST_BARS", "BARS_BY_DATASET", "Unmeasured", "bars_for", "report", "results_dir",
-           "STRICT_ENV", "strict", "Results"]
+__all__ = ["Bar", "at_most", "at_least", "below", "above", "BARS", "FASHION_MNIST_BARS", "BARS_BY_DATASET", "Unmeasured",
+           "bars_for", "report", "results_dir", "STRICT_ENV", "MISS_ADVICE", "strict", "Results"]
 
 _OPS = {
     "<=": (lambda v, t: v <= t, "at most"),
