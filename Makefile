@@ -7,6 +7,14 @@ PROFILE ?= $(or $(LABS_PROFILE),full)
 # mnist or fashion_mnist (LABS_DATASET for every lab)
 DATASET ?= $(or $(LABS_DATASET),mnist)
 export LABS_DATASET := $(DATASET)
+# Keras backend: tensorflow (default), jax or torch (KERAS_BACKEND for every lab and test). `make install
+# BACKEND=jax|torch` adds the pinned CPU build of that backend (requirements-<backend>.txt) to the same .venv.
+BACKEND ?= $(or $(KERAS_BACKEND),tensorflow)
+ifeq ($(filter $(BACKEND),tensorflow jax torch),)
+$(error BACKEND must be tensorflow, jax or torch; got '$(BACKEND)')
+endif
+export KERAS_BACKEND := $(BACKEND)
+BACKEND_REQ := $(if $(filter tensorflow,$(BACKEND)),,requirements-$(BACKEND).txt)
 # seconds a notebook cell may run when make test executes the labs (tests/test_grading_lab.py)
 CELL_TIMEOUT ?= 900
 # make grade: nbgrader's submitted/{student}/{lab}/{lab}.ipynb tree, and seconds a cell may run when grading;
@@ -24,12 +32,14 @@ ifneq ($(SHARED_DATA),)
 export LABUTILS_DATA_DIR ?= $(abspath $(SHARED_DATA))
 endif
 
-.PHONY: help install run test unit notebooks lab release grade clean
+.PHONY: help install run test unit test-backends notebooks lab release grade clean
 
 help:
-	@echo "make install            create $(VENV) and install the pinned requirements and labutils"
+	@echo "make install [BACKEND=jax|torch]  create $(VENV), install the pinned requirements and labutils (and JAX or PyTorch)"
 	@echo "make run [LAB=01] [PROFILE=full|quick] [DATASET=mnist|fashion_mnist]  execute the notebooks, write build/results.md"
 	@echo "make test               unit tests + every lab executed once in the quick profile (answers blank and solved)"
+	@echo "make unit               the unit tests only;  BACKEND=jax|torch on run, test, unit: that Keras backend"
+	@echo "make test-backends      unit tests and labs 04, 07, 08, 09 (quick) on JAX and on PyTorch (CI's second stage)"
 	@echo "make lab                start JupyterLab on notebooks/"
 	@echo "make release [LAB=01]   student versions (nbgrader generate_assignment) into release/"
 	@echo "make grade SUBMISSIONS=dir [LAB=01] [PROFILE=quick] [JOBS=4]  autograde, each notebook in a bubblewrap sandbox; build/grading/"
@@ -42,16 +52,29 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-install: $(VENV)/.installed
+$(VENV)/.installed-%: requirements-%.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r $<
+	touch $@
+
+install: $(VENV)/.installed $(if $(BACKEND_REQ),$(VENV)/.installed-$(BACKEND))
 
 run: install
-	LABS_STRICT=1 $(PY) -m labutils.runner --profile $(PROFILE) $(if $(LAB),--lab $(LAB))
+	LABS_STRICT=1 $(PY) -m labutils.runner --profile $(PROFILE) $(foreach l,$(LAB),--lab $(l))
 
 test: install
 	LABS_STRICT=1 LABS_PROFILE=quick LABS_TEST_CELL_TIMEOUT=$(CELL_TIMEOUT) $(PY) -m pytest tests -p no:cacheprovider --durations=25
 
 unit: install
-	$(PY) -m pytest tests -p no:cacheprovider
+	$(PY) -m pytest tests -p no:cacheprovider --ignore tests/test_grading_lab.py
+
+# CI's second stage: the unit tests, and the labs with their own training step in the quick profile, on JAX and
+# on PyTorch (the first stage, `make test`, runs everything on TensorFlow)
+BACKEND_LABS ?= 04 07 08 09
+test-backends:
+	@for b in jax torch; do \
+	  $(MAKE) --no-print-directory unit BACKEND=$$b || exit 1; \
+	  $(MAKE) --no-print-directory run BACKEND=$$b PROFILE=quick LAB="$(BACKEND_LABS)" || exit 1; \
+	done
 
 lab: install
 	$(VENV)/bin/jupyter lab notebooks

@@ -1,6 +1,6 @@
 """labutils: what the genlabs notebooks share.
 
-Modules (import them explicitly; importing labutils does not import TensorFlow). One module per model
+Modules (import them explicitly; importing labutils imports no backend). One module per model
 family owns its Keras models, its measurements and its figures (these import Keras):
 
 * :mod:`labutils.autoencoders` - dense (classic, deep, linear, sparse), contractive, denoising, tied, stacked and
@@ -13,8 +13,11 @@ family owns its Keras models, its measurements and its figures (these import Ker
 
 What two or more families use:
 
+* :mod:`labutils.backends` - everything that differs between TensorFlow, JAX and PyTorch: gradients, a
+  ``keras.Model`` base whose stateful ``train_step`` also runs under JAX, input Jacobians
+
 * :mod:`labutils.data` - MNIST and Fashion-MNIST online/offline, corruptions, binarization
-* :mod:`labutils.metrics` - BCE, MSE, PSNR, SSIM, k-NN accuracy, the base-rate model, judge outputs,
+* :mod:`labutils.metrics` - BCE, MSE, PSNR, SSIM (no backend needed), k-NN accuracy, the base-rate model, judge outputs,
   Fréchet distance, class coverage
 * :mod:`labutils.plots` - image grids, training curves, x-y plots, latent scatter, confusion matrix
 * :mod:`labutils.classifiers` - CNN and encoder classifiers, their training recipe, the judge

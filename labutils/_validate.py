@@ -8,7 +8,12 @@ import numpy as np
 
 
 def as_array(x, name: str) -> np.ndarray:
-    """Return ``x`` as a NumPy array, or raise TypeError for non-numeric input."""
+    """Return ``x`` as a NumPy array, or raise TypeError for non-numeric input.
+
+    Tensors of any Keras backend are converted (a PyTorch tensor that requires a gradient is detached first).
+    """
+    if hasattr(x, "detach") and hasattr(x, "requires_grad"):  # a PyTorch tensor, perhaps part of a graph
+        x = x.detach().cpu()
     if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
         x = x.numpy()
     try:

@@ -53,7 +53,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import _validate, data, training
+from . import _validate, backends, data, training
 from .plots import Figure, _as_image_batch, image_grid
 
 __all__ = [
@@ -325,7 +325,7 @@ def contractive_penalty(code, kernel):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class ContractiveAutoencoder(keras.Model):
+class ContractiveAutoencoder(backends.Model):
     """Contractive autoencoder with a one-layer sigmoid encoder (Rifai et al., ICML 2011).
 
     Loss per batch::
@@ -397,18 +397,19 @@ class ContractiveAutoencoder(keras.Model):
         return reconstruction + self.lam * contraction, reconstruction, contraction
 
     def train_step(self, data):
-        import tensorflow as tf
-
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        with tf.GradientTape() as tape:
-            loss, reconstruction, contraction = self.loss_terms(x, training=True)
-        grads = tape.gradient(loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        loss, (reconstruction, contraction), grads = backends.value_and_grad(
+            lambda: self._loss_and_terms(x, training=True), self.trainable_variables, watch=self.variables)
+        self.optimizer.apply(grads, self.trainable_variables)
         return self._track(loss, reconstruction, contraction)
 
     def test_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         return self._track(*self.loss_terms(x))
+
+    def _loss_and_terms(self, x, training):
+        loss, reconstruction, contraction = self.loss_terms(x, training=training)
+        return loss, (reconstruction, contraction)
 
     def _track(self, loss, reconstruction, contraction):
         self.loss_tracker.update_state(loss)
@@ -475,8 +476,9 @@ def _encoder_and_images(encoder, x):
 def encoder_jacobian_norm(encoder, x, batch_size: int = 250) -> np.ndarray:
     """``||J_f(x)||_F^2`` of any encoder for each input, by automatic differentiation.
 
-    Uses ``tf.GradientTape.batch_jacobian``: a ``(batch, units, input_dim)``
-    Jacobian per batch, so keep ``batch_size * units * input_dim`` moderate.
+    Uses the backend's automatic differentiation (:func:`labutils.backends.jacobian_squared_norm`:
+    ``tf.GradientTape.batch_jacobian``, ``jax.jacrev`` or one ``torch.autograd.grad``
+    per code unit), a batch at a time; keep ``batch_size * units * input_dim`` moderate.
 
     Args:
         encoder: a Keras model ``(n, d) -> (n, units)``.
@@ -489,18 +491,10 @@ def encoder_jacobian_norm(encoder, x, batch_size: int = 250) -> np.ndarray:
     Raises:
         TypeError: not a Keras model. ValueError: ``x`` not ``(n, d)`` or not finite.
     """
-    import tensorflow as tf
-
     x = _encoder_and_images(encoder, x)
     batch_size = _validate.positive_int(batch_size, "batch_size")
-    out = []
-    for start in range(0, len(x), batch_size):
-        xb = tf.convert_to_tensor(x[start:start + batch_size])
-        with tf.GradientTape() as tape:
-            tape.watch(xb)
-            h = encoder(xb, training=False)
-        jac = tape.batch_jacobian(h, xb)
-        out.append(tf.reduce_sum(tf.square(jac), axis=[1, 2]).numpy())
+    out = [backends.jacobian_squared_norm(lambda xb: encoder(xb, training=False), x[start:start + batch_size])
+           for start in range(0, len(x), batch_size)]
     return np.concatenate(out).astype(np.float64)
 
 
@@ -1318,9 +1312,9 @@ def greedy_layerwise_pretrain(x_train, units=(128, 64, 32), *, epochs: int, batc
         histories.append(dict(history.history))
         encoders.append(enc)
         decoders.append(dec)
-        inputs = np.asarray(enc(inputs))
+        inputs = keras.ops.convert_to_numpy(enc(inputs))
         if val_inputs is not None:
-            val_inputs = np.asarray(enc(val_inputs))
+            val_inputs = keras.ops.convert_to_numpy(enc(val_inputs))
     seconds = time.perf_counter() - start
 
     x_in = keras.Input(shape=(x.shape[1],), name="image")

@@ -35,7 +35,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import _validate, paths, plots
+from . import _validate, backends, paths, plots
 from .plots import Figure
 
 __all__ = [
@@ -201,7 +201,7 @@ def _smoothing(value):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class GAN(keras.Model):
+class GAN(backends.Model):
     """A GAN trained with the non-saturating loss, one optimizer per network.
 
     The minimax game of Goodfellow et al. (2014), eq. 1::
@@ -219,8 +219,9 @@ class GAN(keras.Model):
        section 3), gradients with respect to the generator's variables only,
        applied by ``g_optimizer``.
 
-    Each loss is computed under its own ``tf.GradientTape``; no ``trainable``
-    flags are toggled. ``fit`` logs ``d_loss`` and ``g_loss`` (nats, batch
+    Each loss is differentiated with respect to its own network's variables only
+    (:func:`labutils.backends.value_and_grad`: a ``tf.GradientTape``, ``torch.autograd``
+    or ``jax.value_and_grad``, whichever backend runs); no ``trainable`` flags are toggled. ``fit`` logs ``d_loss`` and ``g_loss`` (nats, batch
     means) and ``d_real`` / ``d_fake``, the mean ``D(x)`` and ``D(G(z))``
     (probabilities, before the D update of the step).
 
@@ -295,6 +296,8 @@ class GAN(keras.Model):
         # model always carries the full optimizer state
         d_optimizer.build(self.discriminator.trainable_variables)
         g_optimizer.build(self.generator.trainable_variables)
+        # what Keras' trainers read as model.optimizer (JAX's carries its variables from step to step)
+        self.optimizer = backends.OptimizerGroup([d_optimizer, g_optimizer])
         self._gan_compile_config = {"d_optimizer": keras.saving.serialize_keras_object(d_optimizer),
                                     "g_optimizer": keras.saving.serialize_keras_object(g_optimizer)}
 
@@ -339,34 +342,41 @@ class GAN(keras.Model):
     def _d_inputs(self, x, y):
         return [x, y] if self.conditional else x
 
-    def train_step(self, data):
-        import tensorflow as tf
+    def d_loss_fn(self, x, y, z):
+        """Discriminator loss on real ``x`` and fakes ``G(z)``; returns ``(d_loss, (real_logits, fake_logits))``."""
+        fake = self.generator(self._g_inputs(z, y), training=True)
+        real_logits = self.discriminator(self._d_inputs(x, y), training=True)
+        fake_logits = self.discriminator(self._d_inputs(fake, y), training=True)
+        real_target = 1.0 - self.label_smoothing
+        d_loss = (ops.mean(ops.binary_crossentropy(ops.full_like(real_logits, real_target), real_logits,
+                                                   from_logits=True))
+                  + ops.mean(ops.binary_crossentropy(ops.zeros_like(fake_logits), fake_logits, from_logits=True)))
+        return d_loss, (real_logits, fake_logits)
 
+    def g_loss_fn(self, y, z):
+        """Non-saturating generator loss ``-log D(G(z))``; returns ``(g_loss, None)``."""
+        fake = self.generator(self._g_inputs(z, y), training=True)
+        logits = self.discriminator(self._d_inputs(fake, y), training=True)
+        return ops.mean(ops.binary_crossentropy(ops.ones_like(logits), logits, from_logits=True)), None
+
+    def train_step(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         if not self.conditional:
             y = None
         batch = ops.shape(x)[0]
-        real_target = 1.0 - self.label_smoothing
 
+        # 1. discriminator step: gradients with respect to D's variables only
         z = keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
-        with tf.GradientTape() as d_tape:
-            fake = self.generator(self._g_inputs(z, y), training=True)
-            real_logits = self.discriminator(self._d_inputs(x, y), training=True)
-            fake_logits = self.discriminator(self._d_inputs(fake, y), training=True)
-            d_loss = (ops.mean(ops.binary_crossentropy(ops.full_like(real_logits, real_target), real_logits,
-                                                       from_logits=True))
-                      + ops.mean(ops.binary_crossentropy(ops.zeros_like(fake_logits), fake_logits,
-                                                         from_logits=True)))
         d_vars = self.discriminator.trainable_variables
-        self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars))
+        d_loss, (real_logits, fake_logits), d_grads = backends.value_and_grad(
+            lambda: self.d_loss_fn(x, y, z), d_vars, watch=self.variables)
+        self.d_optimizer.apply(d_grads, d_vars)
 
+        # 2. generator step on fresh noise: gradients with respect to G's variables only
         z = keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
-        with tf.GradientTape() as g_tape:
-            fake = self.generator(self._g_inputs(z, y), training=True)
-            logits = self.discriminator(self._d_inputs(fake, y), training=True)
-            g_loss = ops.mean(ops.binary_crossentropy(ops.ones_like(logits), logits, from_logits=True))
         g_vars = self.generator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
+        g_loss, _, g_grads = backends.value_and_grad(lambda: self.g_loss_fn(y, z), g_vars, watch=self.variables)
+        self.g_optimizer.apply(g_grads, g_vars)
 
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
@@ -404,7 +414,7 @@ class GAN(keras.Model):
         for s in range(0, n, batch_size):
             zb = z[s:s + batch_size]
             inputs = [zb, y[s:s + batch_size]] if self.conditional else zb
-            out.append(np.asarray(self.generator(inputs, training=False)))
+            out.append(ops.convert_to_numpy(self.generator(inputs, training=False)))
         return to_unit_range(np.concatenate(out))
 
     def onehot(self, labels, n: int):

@@ -4,7 +4,7 @@
 checkout (a directory with ``pyproject.toml`` above the package) the default is
 ``<checkout>/build``; for an installed copy (e.g. Colab) it is ``./build``.
 
-Models are cached as ``build/models/<data set>/<split>/<profile>/<name>.keras``
+Models are cached as ``build/models/<data set>/<split>/<profile>/<backend>/<name>.keras``
 (:func:`cache_path`, :func:`save_cached`) and loaded with ``safe_mode=True``
 (:func:`load_cached`; no ``Lambda`` layers anywhere): lab 01's autoencoder for
 labs 02 and 06, the judge (:func:`labutils.classifiers.judge`) for labs 07 and 08.
@@ -76,11 +76,12 @@ def build_subdir(*parts: str) -> Path:
 
 
 def cache_path(name: str) -> Path:
-    """``build/models/<data set>/<split>/<profile>/<name>.keras`` for the active data and profile.
+    """``build/models/<data set>/<split>/<profile>/<backend>/<name>.keras`` for the active data, profile and backend.
 
     Models are cached per data set (``LABS_DATASET``), split (``standard`` or
-    ``offline-8k``) and profile, so a full lab never picks up a quick model and
-    a Fashion-MNIST lab never an MNIST one.
+    ``offline-8k``), profile and Keras backend, so a full lab never picks up a
+    quick model, a Fashion-MNIST lab never an MNIST one, and a run on JAX never
+    a model trained on TensorFlow (each backend's results stand on their own).
 
     Raises:
         ValueError: a name that is not a plain file name, so that the file stays
@@ -89,11 +90,11 @@ def cache_path(name: str) -> Path:
             control characters, or longer than 120 characters; a build folder
             that cannot be created (the message names ``LABUTILS_BUILD_DIR``).
     """
-    from . import _validate, data, profile
+    from . import _validate, backends, data, profile
 
     _validate.file_name(name, "cache name")
     source = data.find_dataset()
-    d = build_subdir("models", source.dataset, source.split, profile.name())
+    d = build_subdir("models", source.dataset, source.split, profile.name(), backends.name())
     path = d / f"{name}.keras"
     if not path.resolve().is_relative_to(build_dir().resolve()):  # pragma: no cover - belt and braces
         raise ValueError(f"cache name {name!r} leads outside the build directory ({path}).")

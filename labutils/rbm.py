@@ -10,7 +10,7 @@ so that ``p(h_j = 1 | v) = sigmoid(c_j + v^T W[:, j])`` and
 ``p(v_i = 1 | h) = sigmoid(b_i + W[i, :] h)``, and the free energy
 ``F(v) = -b^T v - sum_j softplus(c_j + v^T W[:, j])`` gives ``p(v) = exp(-F(v)) / Z``.
 
-:class:`RBM` is a ``keras.Model`` whose ``train_step`` computes the
+:class:`RBM` is a ``keras.Model`` whose training step computes the
 contrastive-divergence (CD-k) or persistent-CD update from the data and model
 statistics with ``keras.ops`` (no autodiff) and hands it to the compiled
 optimizer (``keras.optimizers.SGD`` with momentum and a learning-rate schedule).
@@ -30,7 +30,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import _validate
+from . import _validate, backends
 
 __all__ = [
     "MAX_K",
@@ -64,7 +64,7 @@ MAX_GIBBS_STEPS = 100_000
 
 
 @keras.saving.register_keras_serializable(package="labutils")
-class RBM(keras.Model):
+class RBM(backends.Model):
     """A Bernoulli-Bernoulli restricted Boltzmann machine trained by CD-k or persistent CD.
 
     Variables: ``W`` ``(n_visible, n_hidden)`` (initialised N(0, 0.01^2),

@@ -143,10 +143,10 @@ def run_notebook(path, out_dir, *, timeout: int = 3600) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out_dir / path.name)
-    from . import data
+    from . import backends, data
 
     record = {"lab": lab, "notebook": path.name, "profile": profile.name(), "dataset": data.dataset_name(),
-              "wall_time_s": round(wall, 1)}
+              "backend": backends.name(), "wall_time_s": round(wall, 1)}
     if result_file.is_file():
         saved = json.loads(result_file.read_text())
         record.update({k: v for k, v in saved.items() if k not in record})
@@ -184,10 +184,11 @@ def results_markdown(records) -> str:
         missing = [k for k in ("lab", "notebook", "profile", "wall_time_s", "status") if k not in r]
         if missing:
             raise ValueError(f"records[{i}] lacks {missing}; a run_notebook record has them all.")
-    lines = ["| lab | notebook | data set | profile | wall time (s) | status |", "|---|---|---|---|---:|---|"]
+    lines = ["| lab | notebook | data set | profile | backend | wall time (s) | status |",
+             "|---|---|---|---|---|---:|---|"]
     for r in records:
         lines.append(f"| {r['lab']} | {r['notebook']} | {r.get('dataset', '')} | {r['profile']} | "
-                     f"{r['wall_time_s']:.1f} | {r['status']} |")
+                     f"{r.get('backend', '')} | {r['wall_time_s']:.1f} | {r['status']} |")
     for r in records:
         lines += ["", f"### Lab {r['lab']}: {r.get('title') or r['notebook']} ({r['profile']} profile, {r['wall_time_s']:.1f} s)"]
         if r.get("data"):

@@ -26,7 +26,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import _validate
+from . import _validate, backends
 
 __all__ = [
     "Sampling",
@@ -202,7 +202,7 @@ def _num_classes(value):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class VAE(keras.Model):
+class VAE(backends.Model):
     """A VAE with a Bernoulli decoder, trained by maximising the ELBO.
 
     Per image (Kingma & Welling 2014, eq. 3 and appendix B)::
@@ -263,6 +263,7 @@ class VAE(keras.Model):
         seed = _validate.seed(seed, allow_none=True)
         self.seed = seed
         self.sampling = Sampling(seed=seed, name="sampling")
+        self.sampling.build([(None, self.latent_dim), (None, self.latent_dim)])  # no weights; built before fit
         self.binarize_seed = keras.random.SeedGenerator(None if seed is None else int(seed) + 1)
         self.beta = keras.Variable(self.initial_beta, trainable=False, dtype="float32", name="beta")
         self.loss_tracker = keras.metrics.Mean(name="loss")
@@ -276,6 +277,7 @@ class VAE(keras.Model):
 
     def _unpack(self, data):
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        x = ops.convert_to_tensor(x, "float32")
         if self.conditional and y is None:
             raise ValueError("a conditional VAE needs the one-hot labels: fit(x, y_onehot), evaluate(x, y_onehot).")
         return x, (y if self.conditional else None)
@@ -340,7 +342,7 @@ class VAE(keras.Model):
         loss = reconstruction + self.beta * kl
         if self.losses:
             loss = loss + ops.sum(self.losses)
-        return loss, reconstruction, kl
+        return loss, (reconstruction, kl)
 
     def _track(self, loss, reconstruction, kl):
         self.loss_tracker.update_state(loss)
@@ -349,20 +351,18 @@ class VAE(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     def train_step(self, data):
-        import tensorflow as tf
-
         x, y = self._unpack(data)
         if self.binarize_inputs:
             x = ops.cast(keras.random.uniform(ops.shape(x), seed=self.binarize_seed) < x, "float32")
-        with tf.GradientTape() as tape:
-            loss, reconstruction, kl = self._loss_terms(x, y, training=True)
-        grads = tape.gradient(loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
+        loss, (reconstruction, kl), grads = backends.value_and_grad(
+            lambda: self._loss_terms(x, y, training=True), self.trainable_variables, watch=self.variables)
+        self.optimizer.apply(grads, self.trainable_variables)
         return self._track(loss, reconstruction, kl)
 
     def test_step(self, data):
         x, y = self._unpack(data)
-        return self._track(*self._loss_terms(x, y, training=False))
+        loss, (reconstruction, kl) = self._loss_terms(x, y, training=False)
+        return self._track(loss, reconstruction, kl)
 
     def sample_means(self, n: int, labels=None, seed: int = 0) -> np.ndarray:
         """Decode ``n`` draws from the prior N(0, I): the means of p(x|z), ``(n, 784)`` float32 in [0, 1].
@@ -391,7 +391,7 @@ class VAE(keras.Model):
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must be (n, {self.latent_dim}); got shape {z.shape}.")
         y = self._onehot(labels, len(z))
-        logits = np.asarray(self.decode_logits(z, y), dtype=np.float64)
+        logits = ops.convert_to_numpy(self.decode_logits(z, y)).astype(np.float64)
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
     def _onehot(self, labels, n):
@@ -530,7 +530,7 @@ def log_importance_weights(model: VAE, x, k: int, labels=None, *, chunk_size: in
     for start in range(0, len(x), images_per_pass):
         xb = x[start:start + images_per_pass]
         yb = None if y is None else y[start:start + images_per_pass]
-        z_mean, z_log_var = (np.asarray(a, dtype=np.float64) for a in model.encode(xb, yb))
+        z_mean, z_log_var = (ops.convert_to_numpy(a).astype(np.float64) for a in model.encode(xb, yb))
         eps = rng.standard_normal((len(xb), k, model.latent_dim))
         z = z_mean[:, None, :] + np.exp(0.5 * z_log_var)[:, None, :] * eps
         log_q = -0.5 * np.sum(eps ** 2 + z_log_var[:, None, :] + log_2pi, axis=-1)
@@ -539,8 +539,8 @@ def log_importance_weights(model: VAE, x, k: int, labels=None, *, chunk_size: in
         yf = None if yb is None else np.repeat(yb, k, axis=0)
         xf = np.repeat(xb, k, axis=0)
         logits = model.decode_logits(zf, yf)
-        log_px = ops.sum(xf * logits - ops.softplus(logits), axis=-1)
-        out[start:start + len(xb)] = np.asarray(log_px, dtype=np.float64).reshape(len(xb), k) + log_prior - log_q
+        log_px = ops.sum(ops.multiply(xf, logits) - ops.softplus(logits), axis=-1)
+        out[start:start + len(xb)] = ops.convert_to_numpy(log_px).astype(np.float64).reshape(len(xb), k) + log_prior - log_q
     return out
 
 

@@ -185,7 +185,7 @@ def test_judge_trains_once_then_loads_the_cache(tiny_judge):
     assert 0.0 <= info["test_accuracy"] <= 1.0
     path = paths.cache_path(classifiers.judge_name())
     assert path.is_file() and path.with_suffix(".json").is_file()
-    assert path.parent == tiny_judge / "models" / "mnist" / "standard" / "full"
+    assert path.parent == tiny_judge / "models" / "mnist" / "standard" / "full" / keras.backend.backend()
     again, info_again = _judge_scores(samples)
     assert not info_again["trained_now"] and info_again["test_accuracy"] == info["test_accuracy"]
     np.testing.assert_array_equal(again, first)

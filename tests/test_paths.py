@@ -6,23 +6,23 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from labutils import autoencoders, paths  # noqa: E402
+from labutils import autoencoders, backends, paths  # noqa: E402
 
 
 def test_cache_path_under_build_dir(build_dir, monkeypatch):
     path = paths.cache_path("dense_autoencoder")
     # no data on disk: MNIST through keras.datasets, the standard 60,000 / 10,000 split
-    assert path == build_dir / "models" / "mnist" / "standard" / "full" / "dense_autoencoder.keras"
+    assert path == build_dir / "models" / "mnist" / "standard" / "full" / backends.name() / "dense_autoencoder.keras"
     assert path.parent.is_dir() and not path.exists()
     monkeypatch.setenv("LABS_PROFILE", "quick")
-    assert paths.cache_path("ae") == build_dir / "models" / "mnist" / "standard" / "quick" / "ae.keras"
+    assert paths.cache_path("ae") == build_dir / "models" / "mnist" / "standard" / "quick" / backends.name() / "ae.keras"
     monkeypatch.setenv("LABS_DATASET", "fashion_mnist")
-    assert paths.cache_path("ae") == build_dir / "models" / "fashion_mnist" / "standard" / "quick" / "ae.keras"
+    assert paths.cache_path("ae") == build_dir / "models" / "fashion_mnist" / "standard" / "quick" / backends.name() / "ae.keras"
 
 
 def test_cache_path_offline_split(build_dir, mnist_dir, monkeypatch):
     monkeypatch.setenv("LABUTILS_DATA_DIR", str(mnist_dir))
-    assert paths.cache_path("ae") == build_dir / "models" / "mnist" / "offline-8k" / "full" / "ae.keras"
+    assert paths.cache_path("ae") == build_dir / "models" / "mnist" / "offline-8k" / "full" / backends.name() / "ae.keras"
 
 
 @pytest.mark.parametrize("name", ["", "a/b", "a\\b", ".hidden", "../up", None, 3])
@@ -35,7 +35,7 @@ def test_save_and_load_cached_round_trip(build_dir):
     keras.utils.set_random_seed(0)
     ae, _, _ = autoencoders.dense_autoencoder(16, 4, hidden_units=(8,))
     path = paths.save_cached(ae, "tiny_ae")
-    assert path == build_dir / "models" / "mnist" / "standard" / "full" / "tiny_ae.keras" and path.is_file()
+    assert path == build_dir / "models" / "mnist" / "standard" / "full" / backends.name() / "tiny_ae.keras" and path.is_file()
     loaded = paths.load_cached("tiny_ae")
     assert loaded is not None and loaded is not ae
     x = np.random.default_rng(0).random((6, 16), dtype=np.float32)

@@ -76,11 +76,11 @@ def test_results_markdown():
     ]
     md = runner.results_markdown(records)
     lines = md.splitlines()
-    assert lines[0] == "| lab | notebook | data set | profile | wall time (s) | status |"
-    assert lines[1] == "|---|---|---|---|---:|---|"
-    assert lines[2] == "| 01 | 01_ae.ipynb |  | quick | 12.3 | passed |"  # no data set recorded
-    assert lines[3] == "| 02 | 02_cnn.ipynb |  | quick | 3.0 | failed |"
-    assert lines[4] == "| 03 | 03_x.ipynb |  | full | 1.0 | no results |"
+    assert lines[0] == "| lab | notebook | data set | profile | backend | wall time (s) | status |"
+    assert lines[1] == "|---|---|---|---|---|---:|---|"
+    assert lines[2] == "| 01 | 01_ae.ipynb |  | quick |  | 12.3 | passed |"  # no data set or backend recorded
+    assert lines[3] == "| 02 | 02_cnn.ipynb |  | quick |  | 3.0 | failed |"
+    assert lines[4] == "| 03 | 03_x.ipynb |  | full |  | 1.0 | no results |"
     assert "### Lab 01: Dense autoencoder (quick profile, 12.3 s)" in lines
     assert "Data: MNIST test split only" in lines
     assert "| test BCE | 0.09123 | < 0.2 | yes |" in lines
@@ -94,7 +94,8 @@ def test_results_markdown():
 
 
 def test_results_markdown_empty():
-    assert runner.results_markdown([]) == "| lab | notebook | data set | profile | wall time (s) | status |\n|---|---|---|---|---:|---|\n"
+    assert runner.results_markdown([]) == ("| lab | notebook | data set | profile | backend | wall time (s) | status |\n"
+                                           "|---|---|---|---|---|---:|---|\n")
 
 
 # ============================================================== executing notebooks

@@ -31,7 +31,7 @@ def binary_data():
 def test_sampling_moments_and_shape():
     layer = vae.Sampling(seed=1)
     n = 20_000
-    z = np.asarray(layer([np.full((n, 2), [1.0, -2.0], np.float32), np.full((n, 2), [np.log(4.0), 0.0], np.float32)]))
+    z = keras.ops.convert_to_numpy(layer([np.full((n, 2), [1.0, -2.0], np.float32), np.full((n, 2), [np.log(4.0), 0.0], np.float32)]))
     assert z.shape == (n, 2)
     np.testing.assert_allclose(z.mean(axis=0), [1.0, -2.0], atol=0.05)
     np.testing.assert_allclose(z.std(axis=0), [2.0, 1.0], atol=0.05)
@@ -40,19 +40,23 @@ def test_sampling_moments_and_shape():
 def test_sampling_seeded_repeats_and_draws_fresh_noise():
     m, lv = np.zeros((4, 3), np.float32), np.zeros((4, 3), np.float32)
     a, b = vae.Sampling(seed=7), vae.Sampling(seed=7)
-    first = np.asarray(a([m, lv]))
-    np.testing.assert_array_equal(first, np.asarray(b([m, lv])))
-    assert not np.allclose(first, np.asarray(a([m, lv]))), "each call draws new noise"
+    first = keras.ops.convert_to_numpy(a([m, lv]))
+    np.testing.assert_array_equal(first, keras.ops.convert_to_numpy(b([m, lv])))
+    assert not np.allclose(first, keras.ops.convert_to_numpy(a([m, lv]))), "each call draws new noise"
 
 
 def test_sampling_gradient_flows_to_mean_and_log_variance():
-    import tensorflow as tf
+    from labutils import backends
 
-    m, lv = tf.Variable(np.zeros((5, 2), np.float32)), tf.Variable(np.zeros((5, 2), np.float32))
-    with tf.GradientTape() as tape:
-        z = vae.Sampling(seed=0)([m, lv])
-        loss = tf.reduce_sum(z ** 2)
-    gm, glv = tape.gradient(loss, [m, lv])
+    m, lv = keras.Variable(np.zeros((5, 2), np.float32)), keras.Variable(np.zeros((5, 2), np.float32))
+    sampling = vae.Sampling(seed=0)
+
+    def loss_fn():
+        z = sampling([m, lv])
+        return keras.ops.sum(z ** 2), None
+
+    _, _, (gm, glv) = backends.value_and_grad(loss_fn, [m, lv], watch=[m, lv, *sampling.variables])
+    gm, glv = keras.ops.convert_to_numpy(gm), keras.ops.convert_to_numpy(glv)
     assert np.all(np.isfinite(gm)) and np.abs(gm).sum() > 0 and np.abs(glv).sum() > 0
 
 
@@ -77,7 +81,7 @@ def test_sampling_bad_seed():
 
 def test_bounded_log_variance():
     layer = vae.BoundedLogVariance(10.0)
-    out = np.asarray(layer(np.array([[-1e4, -1.0, 0.0, 0.5, 1e4]], np.float32)))[0]
+    out = keras.ops.convert_to_numpy(layer(np.array([[-1e4, -1.0, 0.0, 0.5, 1e4]], np.float32)))[0]
     assert out.min() > -10.0 - 1e-6 and out.max() < 10.0 + 1e-6
     np.testing.assert_allclose(out[1:4], [-1.0, 0.0, 0.5], atol=0.01)  # close to identity near 0
     assert vae.BoundedLogVariance.from_config(layer.get_config()).limit == 10.0
@@ -170,7 +174,7 @@ def test_elbo_terms_kl_is_the_closed_form(binary_data):
     model = vae.build_vae(3, hidden_units=(16,), seed=0)
     _, kl = model.elbo_terms(x[:10])
     z_mean, z_log_var = model.encode(x[:10])
-    np.testing.assert_allclose(np.asarray(kl), vae.gaussian_kl(z_mean, z_log_var), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(kl), vae.gaussian_kl(z_mean, z_log_var), rtol=1e-4, atol=1e-5)
 
 
 def test_dynamic_binarization_in_training_only():
@@ -180,7 +184,7 @@ def test_dynamic_binarization_in_training_only():
     original = model._loss_terms
 
     def spy(x, y, training):
-        seen.append((training, np.unique(np.asarray(x))))
+        seen.append((training, np.unique(keras.ops.convert_to_numpy(x))))
         return original(x, y, training)
 
     model._loss_terms = spy
@@ -254,7 +258,7 @@ def test_log_importance_weights_average_to_the_elbo(binary_data):
     model.fit(x, epochs=3, batch_size=50, verbose=0)
     log_w = vae.log_importance_weights(model, x[:20], 400, chunk_size=1000)
     assert log_w.shape == (20, 400) and log_w.dtype == np.float64
-    reconstruction, kl = (np.asarray(t, dtype=np.float64) for t in model.elbo_terms(np.repeat(x[:20], 400, axis=0)))
+    reconstruction, kl = (keras.ops.convert_to_numpy(t).astype(np.float64) for t in model.elbo_terms(np.repeat(x[:20], 400, axis=0)))
     per_sample = -(reconstruction + kl).reshape(20, 400)
     # two independent Monte Carlo estimates of the same ELBO agree within 5 standard errors
     stderr = np.sqrt((log_w.var(axis=1) + per_sample.var(axis=1)) / 400)
@@ -273,7 +277,7 @@ def test_log_importance_weights_term_by_term_with_scipy(binary_data):
     log_w = vae.log_importance_weights(model, x[:4], k, seed=11)
     # the same noise as the function draws: one chunk, eps of shape (n, k, latent_dim)
     eps = np.random.default_rng(11).standard_normal((4, k, 3))
-    z_mean, z_log_var = (np.asarray(t, dtype=np.float64) for t in model.encode(x[:4]))
+    z_mean, z_log_var = (keras.ops.convert_to_numpy(t).astype(np.float64) for t in model.encode(x[:4]))
     sd = np.exp(0.5 * z_log_var)
     z = z_mean[:, None] + sd[:, None] * eps
     log_q = norm.logpdf(z, loc=z_mean[:, None], scale=sd[:, None]).sum(axis=-1)
