@@ -130,7 +130,7 @@ def image_grid(images, ncols: int = 10, *, row_titles=None, titles=None, vrange=
 
 
 def training_curves(history, metrics=None, *, ylabel: str | None = None, logy: bool = False,
-                    val_label: str = "validation") -> Figure:
+                    val_label: str = "validation", titles=None, suptitle: str | None = None) -> Figure:
     """Plot training and validation curves from a Keras ``History`` (or its dict).
 
     Args:
@@ -143,9 +143,12 @@ def training_curves(history, metrics=None, *, ylabel: str | None = None, logy: b
         logy: logarithmic y axis.
         val_label: legend entry of the ``val_`` curves; say ``"test"`` when the
             test set was passed as ``validation_data`` only to be watched.
+        titles: ``{metric: panel title}``; a metric not in it is titled by its
+            name (``"kl"`` -> ``"kl per epoch"``), so every panel has a title.
+        suptitle: optional title above all panels.
 
     Returns:
-        The ``Figure`` (one panel per metric, epochs on x starting at 1).
+        The ``Figure`` (one titled panel per metric, epochs on x starting at 1).
 
     Raises:
         TypeError: ``history`` is neither a History nor a dict; ``metrics`` not a
@@ -153,6 +156,9 @@ def training_curves(history, metrics=None, *, ylabel: str | None = None, logy: b
         ValueError: no curves, a requested metric that is missing, or curves of
             different lengths.
     """
+    titles = {} if titles is None else titles
+    if not isinstance(titles, dict):
+        raise TypeError(f"titles must be a dict {{metric: title}}; got {type(titles).__name__}.")
     hist = getattr(history, "history", history)
     if not isinstance(hist, dict):
         raise TypeError(f"history must be a keras History or a dict of lists; got {type(history).__name__}.")
@@ -179,10 +185,13 @@ def training_curves(history, metrics=None, *, ylabel: str | None = None, logy: b
             ax.plot(epochs, val, label=val_label)
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel or m)
+        ax.set_title(titles.get(m, f"{m.replace('_', ' ')} per epoch"))
         if logy:
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.legend()
+    if suptitle:
+        fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
 

@@ -103,6 +103,16 @@ def test_training_curves_from_dict():
     assert len(acc_ax.lines) == 1
     assert loss_ax.get_ylabel() == "BCE" and loss_ax.get_yscale() == "log"
     assert loss_ax.get_xlabel() == "epoch"
+    assert loss_ax.get_title() == "loss per epoch" and acc_ax.get_title() == "accuracy per epoch"  # every panel titled
+
+
+def test_training_curves_titles_and_suptitle():
+    hist = {"loss": [3.0, 2.0], "kl": [1.0, 2.0], "val_kl": [1.5, 2.5]}
+    fig = plots.training_curves(hist, titles={"kl": "KL term"}, suptitle="VAE")
+    assert [ax.get_title() for ax in fig.axes] == ["loss per epoch", "KL term"]
+    assert fig._suptitle.get_text() == "VAE"
+    with pytest.raises(TypeError, match="titles must be a dict"):
+        plots.training_curves(hist, titles=["KL term"])
 
 
 def test_training_curves_selected_metrics():
