@@ -734,7 +734,8 @@ def sensitivity_ratio(codes, codes_perturbed, noise) -> float:
     return float(np.mean(np.linalg.norm(cp - c, axis=1) / norms))
 
 
-def reconstruction_figure(originals, codes, reconstructions, *, code_shape=(8, 4), n: int = 10) -> Figure:
+def reconstruction_figure(originals, codes, reconstructions, *, code_shape=(8, 4), n: int = 10,
+                          title: str | None = "original, code and reconstruction") -> Figure:
     """The assignment's figure: original, code (as a small image), reconstruction.
 
     Args:
@@ -745,6 +746,7 @@ def reconstruction_figure(originals, codes, reconstructions, *, code_shape=(8, 4
         code_shape: ``(rows, cols)`` to display each code as; its product must
             equal the code size.
         n: how many of the first examples to show (``n <= m``).
+        title: the figure's title (``None``: none).
 
     Returns:
         A ``Figure`` with three rows of ``n`` images.
@@ -786,6 +788,8 @@ def reconstruction_figure(originals, codes, reconstructions, *, code_shape=(8, 4
             ax.set_xticks([])
             ax.set_yticks([])
         axes[row, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 

@@ -612,6 +612,9 @@ def test_reconstruction_figure_layout(recon):
     np.testing.assert_allclose(fig.axes[7].images[0].get_array(), c[0].reshape(8, 4), rtol=1e-6)
     np.testing.assert_allclose(fig.axes[14].images[0].get_array(), r[0].reshape(28, 28))
     assert [fig.axes[i].get_ylabel() for i in (0, 7, 14)] == ["original", "code (8x4)", "reconstruction"]
+    assert fig._suptitle.get_text() == "original, code and reconstruction"
+    titled = autoencoders.reconstruction_figure(x, c, r, n=2, title="ten test images")
+    assert titled._suptitle.get_text() == "ten test images"
 
 
 def test_reconstruction_figure_other_code_shape(recon):
