@@ -20,12 +20,32 @@ from matplotlib.figure import Figure as _MplFigure
 
 from . import _validate
 
-__all__ = ["Figure", "image_grid", "training_curves", "compare_curves", "xy_plot",
+__all__ = ["Figure", "CURVE_COLORS", "image_grid", "training_curves", "compare_curves", "xy_plot",
            "latent_scatter", "confusion_matrix"]
 
 
+#: The colours of curves, bars and histograms in every labutils figure, in this order: Okabe & Ito's
+#: colour-blind-safe palette (2008), "Color Universal Design" (blue, orange, bluish green, reddish purple,
+#: sky blue, vermilion, yellow, black). Any two of them stay distinct under red-green colour blindness.
+CURVE_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+
+
 class Figure(_MplFigure):
-    """A matplotlib ``Figure`` that Jupyter displays as a PNG (``_repr_png_``)."""
+    """A matplotlib ``Figure`` that Jupyter displays as a PNG (``_repr_png_``).
+
+    Its panels cycle through :data:`CURVE_COLORS` (not matplotlib's default, whose green and red
+    look alike to red-green colour-blind readers); the global matplotlib settings are left alone.
+    """
+
+    def add_subplot(self, *args, **kwargs):
+        ax = super().add_subplot(*args, **kwargs)
+        ax.set_prop_cycle(color=CURVE_COLORS)
+        return ax
+
+    def add_axes(self, *args, **kwargs):
+        ax = super().add_axes(*args, **kwargs)
+        ax.set_prop_cycle(color=CURVE_COLORS)
+        return ax
 
     def _repr_png_(self) -> bytes:
         buffer = io.BytesIO()

@@ -296,3 +296,15 @@ def test_latent_scatter_tells_classes_apart_without_colour():
 def test_latent_scatter_errors(z, y, pattern):
     with pytest.raises(ValueError, match=pattern):
         plots.latent_scatter(z, y)
+
+
+def test_every_panel_cycles_through_colour_blind_safe_colours():
+    from matplotlib.colors import to_hex
+
+    fig = plots.training_curves({"loss": [3.0, 2.0], "val_loss": [3.5, 2.5]})
+    train, val = fig.axes[0].lines
+    assert (to_hex(train.get_color()), to_hex(val.get_color())) == (plots.CURVE_COLORS[0].lower(),
+                                                                    plots.CURVE_COLORS[1].lower())
+    fig = plots.Figure()
+    ax = fig.add_axes((0, 0, 1, 1))
+    assert to_hex(ax.plot([0, 1])[0].get_color()) == plots.CURVE_COLORS[0].lower()
