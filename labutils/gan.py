@@ -219,11 +219,12 @@ class GAN(backends.Model):
        section 3), gradients with respect to the generator's variables only,
        applied by ``g_optimizer``.
 
-    Each loss is differentiated with respect to its own network's variables only
-    (:func:`labutils.backends.value_and_grad`: a ``tf.GradientTape``, ``torch.autograd``
-    or ``jax.value_and_grad``, whichever backend runs); no ``trainable`` flags are toggled. ``fit`` logs ``d_loss`` and ``g_loss`` (nats, batch
-    means) and ``d_real`` / ``d_fake``, the mean ``D(x)`` and ``D(G(z))``
-    (probabilities, before the D update of the step).
+    Each loss (:meth:`d_loss_fn`, :meth:`g_loss_fn`) is differentiated with
+    respect to its own network's variables only (:func:`labutils.backends.value_and_grad`:
+    a ``tf.GradientTape``, ``torch.autograd`` or ``jax.value_and_grad``, whichever
+    backend runs); no ``trainable`` flags are toggled. ``fit`` logs ``d_loss`` and
+    ``g_loss`` (nats, batch means) and ``d_real`` / ``d_fake``, the mean ``D(x)`` and
+    ``D(G(z))`` (probabilities, before the D update of the step).
 
     Data: ``fit(x)`` with ``x`` ``(n, 28, 28, 1)`` float32 in [-1, 1]; a
     conditional GAN takes ``fit(x, y_onehot)`` with ``y_onehot`` ``(n, k)``.
