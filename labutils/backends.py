@@ -86,10 +86,11 @@ def value_and_grad(loss_fn, variables, *, watch=()):
 def _jax_value_and_grad(loss_fn, variables, watch):
     import jax
 
-    ids = {id(v) for v in variables}
+    seen = {id(v) for v in variables}
     others = []
-    for v in watch:
-        if id(v) not in ids and all(o is not v for o in others):
+    for v in watch:  # every watched variable once, the differentiated ones excluded
+        if id(v) not in seen:
+            seen.add(id(v))
             others.append(v)
     # read every value now: inside the caller's StatelessScope these are the values of this step
     other_values = [v.value for v in others]
