@@ -68,7 +68,11 @@ def test_lab_runs_once_blank_answers_fail_and_solutions_pass(source, released, s
         for line in block.strip().splitlines():
             assert line.strip().startswith("#") or line.strip() not in text, f"hidden test visible: {line}"
     stubs = sum(c.source.count("raise NotImplementedError()") for c in student.cells)
-    assert stubs == sum(c.metadata.get("nbgrader", {}).get("solution", False) for c in solution.cells)
+    assert stubs == sum(c.metadata.get("nbgrader", {}).get("solution", False) for c in solution.cells
+                        if c.cell_type == "code")
+    written = [c for c in student.cells if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")]
+    assert all(c.source.count("YOUR ANSWER HERE") == 1 for c in written), \
+        "each written answer's model answer is released as nbgrader's blank 'YOUR ANSWER HERE'"
 
     start = time.perf_counter()
     found = run_once(student, solution, cwd=source.parent, timeout=CELL_TIMEOUT, env={
@@ -164,33 +168,52 @@ def outside_solutions(nb):
 
 
 def fill(nb, answers):
-    """A student's submission: the released notebook with each exercise's stub replaced."""
+    """A student's submission: the released notebook with each exercise's stub replaced.
+
+    Code stubs (``STUB``, indented as in the cell, e.g. inside a ``def``) get the answer at the same indentation; a
+    written answer's ``YOUR ANSWER HERE`` gets the text.
+    """
     nb = nbformat.from_dict(nb)
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in answers:
-            assert STUB in cell.source, gid
-            cell.source = cell.source.replace(STUB, answers[gid])
+        if gid not in answers:
+            continue
+        if cell.cell_type == "markdown":
+            assert cell.source.count("YOUR ANSWER HERE") == 1, gid
+            cell.source = cell.source.replace("YOUR ANSWER HERE", answers[gid])
+            continue
+        match = re.search(r"^([ \t]*)# YOUR CODE HERE\n[ \t]*raise NotImplementedError\(\)", cell.source, re.M)
+        assert match, gid
+        indent = match.group(1)
+        answer = "\n".join(indent + line if line else line for line in answers[gid].splitlines())
+        cell.source = cell.source[:match.start()] + answer + cell.source[match.end():]
     return nb
 
 
 def test_grading_three_submissions_of_lab_01(released, tmp_path, mnist_dir):
     name = "01_dense_autoencoder"
     student = nbformat.read(released[f"{name}.ipynb"], 4)
-    right = {"ex1-worst-digits": "worst = np.argsort(per_image)[::-1][:5]",
-             "ex2-adadelta": "fixed_optimizer = keras.optimizers.Adadelta(learning_rate=1.0)"}
+    deep = ("image = keras.Input(shape=(784,))\n"
+            "hidden = keras.layers.Dense(hidden_units, activation='{act}')(image)\n"
+            "code = keras.layers.Dense(latent_dim, activation='relu', name='code')(hidden)\n"
+            "hidden = keras.layers.Dense(hidden_units, activation='{act}')(code)\n"
+            "return keras.Model(image, keras.layers.Dense(784, activation='sigmoid')(hidden))")
+    measured = ("pixel_accuracy = {k: float(np.mean(x_test == (r > 0.5))) for k, r in [('all black', 0 * x_test), "
+                "('mean image', reconstructions['mean image']), ('autoencoder', x_hat)]}")
+    right = {"ex1-worst-digits": "worst = np.argsort(per_image)[::-1][:5]", "ex2-deep": deep.format(act="relu"),
+             "ex3-pixel-accuracy": measured, "ex3-explain": "Only black background pixels can count."}
     subs = tmp_path / "submitted"
     paths = {s: subs / s / name / f"{name}.ipynb" for s in ("ada", "bob", "cleo")}
     for p in paths.values():
         p.parent.mkdir(parents=True)
     nbformat.write(fill(student, right), paths["cleo"])
-    nbformat.write(fill(student, dict(right, **{"ex2-adadelta": "fixed_optimizer = keras.optimizers.Adadelta()"})),
-                   paths["bob"])
+    # bob's deeper model has linear hidden layers: right sizes, so only the hidden test catches it
+    nbformat.write(fill(student, dict(right, **{"ex2-deep": deep.format(act="linear")})), paths["bob"])
     # ada is graded first: exercise 1 loops forever, exercise 2 tries to delete the others' submissions (which her
     # sandbox does not hold) and raises.
     vandal = "import os\n" + "".join(f"os.remove({str(paths[s])!r})\n" for s in ("bob", "cleo")) + \
         "raise RuntimeError('no answer')"
-    nbformat.write(fill(student, {"ex1-worst-digits": "while True:\n    pass", "ex2-adadelta": vandal}), paths["ada"])
+    nbformat.write(fill(student, {"ex1-worst-digits": "while True:\n    pass", "ex2-deep": vandal}), paths["ada"])
 
     start = time.perf_counter()
     grades = grading.grade(subs, tmp_path / "grading", cell_timeout=60, total_timeout=600,
@@ -199,16 +222,18 @@ def test_grading_three_submissions_of_lab_01(released, tmp_path, mnist_dir):
     print(f"make grade: 3 submissions of lab 01 in {took:.0f} s")
     assert took < 900
     assert paths["bob"].exists() and paths["cleo"].exists(), "ada's sandbox holds no other submission"
+    # 8 points: exercises 1-3 (2 + 3 + 2, autograded) and exercise 3's explanation (1, graded by hand: 0 until then)
     assert [(g.student, g.status, g.score, g.max_score) for g in grades] == [
-        ("ada", "graded", 0, 4), ("bob", "graded", 2, 4), ("cleo", "graded", 4, 4)]
+        ("ada", "graded", 0, 8), ("bob", "graded", 4, 8), ("cleo", "graded", 7, 8)]
     table = (tmp_path / "grading" / "grades.csv").read_text()
     print(table)
     rows = {r["student_id"]: float(r["score"]) for r in csv.DictReader(table.splitlines())}
-    assert rows == {"ada": 0, "bob": 2, "cleo": 4}
+    assert rows == {"ada": 0, "bob": 4, "cleo": 7}
     cells = {(r["student_id"], r["cell"]): float(r["score"])
              for r in csv.DictReader(open(tmp_path / "grading" / "grades_by_cell.csv"))}
-    assert cells == {("ada", "ex1-test"): 0, ("ada", "ex2-test"): 0, ("bob", "ex1-test"): 2,
-                     ("bob", "ex2-test"): 0, ("cleo", "ex1-test"): 2, ("cleo", "ex2-test"): 2}
+    expected = {"ada": (0, 0, 0), "bob": (2, 0, 2), "cleo": (2, 3, 2)}
+    assert cells == {(s, c): v for s, scores in expected.items()
+                     for c, v in zip(("ex1-test", "ex2-test", "ex3-test", "ex3-explain"), scores + (0,))}
     page = (tmp_path / "grading" / "feedback" / "ada" / name / f"{name}.html").read_text()
     assert re.search(r"CellTimeoutError|Timeout", page), "ada's feedback shows the interrupted loop"
 
