@@ -28,4 +28,14 @@ What two or more families use:
 * :mod:`labutils.runner` - ``make run``: execute notebooks, collect results
 * :mod:`labutils.grading` - nbgrader autograding in a sandbox
 """
+import sys as _sys
+
 __version__ = "0.1.0"
+# The Python versions labutils supports; pyproject.toml's requires-python says the same (tests/test_wheel.py checks).
+SUPPORTED_PYTHON = ((3, 11), (3, 12))
+if not SUPPORTED_PYTHON[0] <= tuple(_sys.version_info[:2]) <= SUPPORTED_PYTHON[-1]:
+    raise ImportError(
+        f"labutils supports Python {SUPPORTED_PYTHON[0][0]}.{SUPPORTED_PYTHON[0][1]} and "
+        f"{SUPPORTED_PYTHON[-1][0]}.{SUPPORTED_PYTHON[-1][1]}; this is Python {_sys.version_info[0]}."
+        f"{_sys.version_info[1]}. Create the environment with a supported Python, e.g. "
+        f"`make install PYTHON=python3.11`.")
