@@ -38,7 +38,7 @@ def test_header_convention(path):
     lab = path.name[:2]
     header = _source(_cells(path)[0])
     assert re.match(rf"# Lab {lab} — \S", header), f"{path.name}: first cell must start with '# Lab {lab} — <title>'"
-    assert f"colab.research.google.com/github/genlabs/genlabs/blob/main/notebooks/{path.name}" in header, "Colab badge"
+    assert re.search(r"^(\[!\[Open In Colab\]|\*Open in Colab:)", header, re.M), "a Colab line (make links writes it)"
     assert "**Learning objectives.**" in header
     assert "**Expected run time**" in header and "quick profile" in header
 
@@ -76,7 +76,7 @@ def test_keras3_only_and_safe_serialisation(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_nbgrader_exercise_cells(path):
     cells = _cells(path)
-    ids, solutions, tests, hidden = [], 0, 0, 0
+    ids, solutions, tests, hidden, written, keras_answers = [], 0, 0, 0, 0, 0
     for c in cells:
         meta = c.get("metadata", {}).get("nbgrader")
         src = _source(c)
@@ -88,6 +88,16 @@ def test_nbgrader_exercise_cells(path):
         if meta.get("solution"):
             solutions += 1
             assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src
+        if c["cell_type"] == "markdown":
+            # A written answer (an explanation), graded by hand in nbgrader's formgrader: the instructor's model answer
+            # sits between the solution markers and the student version shows "YOUR ANSWER HERE" instead.
+            assert meta.get("solution") and meta.get("grade") and meta.get("points", 0) > 0 and not meta.get("locked"), \
+                f"{path.name} {meta['grade_id']}: a written answer is an unlocked solution cell with points"
+            assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src, f"{path.name} {meta['grade_id']}"
+            written += 1
+            continue
+        if meta.get("solution") and "keras." in src.split("### BEGIN SOLUTION", 1)[-1].split("### END SOLUTION")[0]:
+            keras_answers += 1
         if meta.get("grade"):
             tests += 1
             assert meta.get("points", 0) > 0 and meta.get("locked"), "autograder cells carry points and are locked"
@@ -99,5 +109,7 @@ def test_nbgrader_exercise_cells(path):
             assert "assert" in body, f"{path.name} {meta['grade_id']}: a hidden test must assert something"
             hidden += 1
     assert len(ids) == len(set(ids)), f"{path.name}: nbgrader grade_ids must be unique"
-    assert 2 <= solutions <= 4 and 2 <= tests <= 4, f"{path.name}: 2-4 exercises with solution and test cells"
+    assert 2 <= solutions <= 5 and 2 <= tests <= 5, f"{path.name}: 2-5 exercises with solution and test cells"
     assert hidden >= 1, f"{path.name}: at least one test cell with ### BEGIN HIDDEN TESTS"
+    assert keras_answers >= 1, f"{path.name}: at least one exercise in which the student writes Keras"
+    assert 1 <= written <= 2, f"{path.name}: one or two written explanations (graded by hand) of a measurement"
