@@ -32,7 +32,7 @@ ifneq ($(SHARED_DATA),)
 export LABUTILS_DATA_DIR ?= $(abspath $(SHARED_DATA))
 endif
 
-.PHONY: help install run test unit test-backends notebooks lab release grade clean
+.PHONY: help install run test unit test-backends notebooks lab release links grade clean
 
 help:
 	@echo "make install [BACKEND=jax|torch]  create $(VENV), install the pinned requirements and labutils (and JAX or PyTorch)"
@@ -41,7 +41,8 @@ help:
 	@echo "make unit               the unit tests only;  BACKEND=jax|torch on run, test, unit: that Keras backend"
 	@echo "make test-backends      the model tests and labs 04, 07, 08, 09 (quick) on JAX and on PyTorch (CI's second stage)"
 	@echo "make lab                start JupyterLab on notebooks/"
-	@echo "make release [LAB=01]   student versions (nbgrader generate_assignment) into release/"
+	@echo "make release [LAB=01]   student versions (nbgrader generate_assignment) into release/ (committed)"
+	@echo "make links              Colab badges and install cells from [tool.genlabs] in pyproject.toml"
 	@echo "make grade SUBMISSIONS=dir [LAB=01] [PROFILE=quick] [JOBS=4]  autograde, each notebook in a bubblewrap sandbox; build/grading/"
 	@echo "make clean              remove build/"
 
@@ -87,6 +88,10 @@ lab: install
 # The nbgrader course directory build/nbgrader/ is assembled from notebooks/ by labutils.grading.
 release: install
 	$(PY) -m labutils.grading release --out release $(if $(LAB),--lab $(LAB))
+
+# Colab badges and install cells from [tool.genlabs] in pyproject.toml (then `make release`: the badges open release/)
+links: install
+	$(PY) tools/links.py
 
 grade: install
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=dir  (nbgrader's submitted/{student}/{lab}/{lab}.ipynb)"; exit 2; }
