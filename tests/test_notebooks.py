@@ -85,17 +85,17 @@ def test_nbgrader_exercise_cells(path):
         if not meta:
             continue
         ids.append(meta["grade_id"])
-        if meta.get("solution"):
-            solutions += 1
-            assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src
         if c["cell_type"] == "markdown":
-            # A written answer (an explanation), graded by hand in nbgrader's formgrader: the instructor's model answer
-            # sits between the solution markers and the student version shows "YOUR ANSWER HERE" instead.
+            # A written answer (an explanation), graded by hand: the instructor's model answer sits between the
+            # solution markers and the student version shows "YOUR ANSWER HERE" instead.
             assert meta.get("solution") and meta.get("grade") and meta.get("points", 0) > 0 and not meta.get("locked"), \
                 f"{path.name} {meta['grade_id']}: a written answer is an unlocked solution cell with points"
             assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src, f"{path.name} {meta['grade_id']}"
             written += 1
             continue
+        if meta.get("solution"):
+            solutions += 1
+            assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src
         if meta.get("solution") and "keras." in src.split("### BEGIN SOLUTION", 1)[-1].split("### END SOLUTION")[0]:
             keras_answers += 1
         if meta.get("grade"):
@@ -109,7 +109,7 @@ def test_nbgrader_exercise_cells(path):
             assert "assert" in body, f"{path.name} {meta['grade_id']}: a hidden test must assert something"
             hidden += 1
     assert len(ids) == len(set(ids)), f"{path.name}: nbgrader grade_ids must be unique"
-    assert 2 <= solutions <= 5 and 2 <= tests <= 5, f"{path.name}: 2-5 exercises with solution and test cells"
+    assert 2 <= solutions <= 5 and 2 <= tests <= 5, f"{path.name}: 2-5 code exercises with solution and test cells"
     assert hidden >= 1, f"{path.name}: at least one test cell with ### BEGIN HIDDEN TESTS"
     assert keras_answers >= 1, f"{path.name}: at least one exercise in which the student writes Keras"
     assert 1 <= written <= 2, f"{path.name}: one or two written explanations (graded by hand) of a measurement"
