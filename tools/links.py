@@ -65,11 +65,11 @@ def install_cell(repository, release, versions):
             "if \"google.colab\" in sys.modules:\n"
             f"    %pip install -q --no-deps \"labutils @ git+{repository}@{release}\"\n"
             "    import keras, tensorflow\n"
-            f"    tested = {{\"Keras\": ({keras_v!r}, keras.__version__), \"TensorFlow\": ({tf_v!r}, tensorflow.__version__)}}\n"
+            f"    tested = {{\"keras\": ({keras_v!r}, keras.__version__), \"tensorflow\": ({tf_v!r}, tensorflow.__version__)}}\n"
             "    for package, (want, have) in tested.items():\n"
             "        if tuple(int(p) for p in have.split(\".\")[:2]) < tuple(int(p) for p in want.split(\".\")[:2]):\n"
             "            print(f\"WARNING: this lab was tested with {package} {want}; Colab has {have}. If a cell \"\n"
-            "                  f\"fails, run %pip install -q 'keras>={want}' (for Keras) and restart the session.\")")
+            "                  f\"fails, run %pip install -q '{package}>={want}' and restart the session.\")")
 
 
 def render(nb, name, repository, release, versions):
