@@ -84,8 +84,14 @@ def _number(value):
     """``value`` as a float if it is a real number (Python, NumPy or 0-d tensor), else None."""
     if isinstance(value, (bool, np.bool_, str, bytes)):
         return None
-    if hasattr(value, "numpy") and not isinstance(value, np.generic):
-        value = value.numpy()  # a TensorFlow scalar
+    if not isinstance(value, (Real, np.generic, np.ndarray)) and (hasattr(value, "numpy")
+                                                                  or hasattr(value, "__array__")):
+        try:  # a TensorFlow, JAX or PyTorch scalar (a PyTorch tensor that needs a gradient too)
+            import keras
+
+            value = np.asarray(keras.ops.convert_to_numpy(value))
+        except Exception:  # noqa: BLE001 - not a tensor after all: not a number
+            return None
     if isinstance(value, np.ndarray):
         if value.ndim != 0 or value.dtype == bool:
             return None
