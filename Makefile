@@ -32,7 +32,7 @@ ifneq ($(SHARED_DATA),)
 export LABUTILS_DATA_DIR ?= $(abspath $(SHARED_DATA))
 endif
 
-.PHONY: help install run test unit test-backends notebooks lab release links grade clean
+.PHONY: help install run test unit test-backends notebooks lab student-lab release links book book-check grade clean
 
 help:
 	@echo "make install [BACKEND=jax|torch]  create $(VENV), install the pinned requirements and labutils (and JAX or PyTorch)"
@@ -40,7 +40,10 @@ help:
 	@echo "make test               unit tests + every lab executed once in the quick profile (answers blank and solved)"
 	@echo "make unit               the unit tests only;  BACKEND=jax|torch on run, test, unit: that Keras backend"
 	@echo "make test-backends      the model tests and labs 04, 07, 08, 09 (quick) on JAX and on PyTorch (CI's second stage)"
-	@echo "make lab                start JupyterLab on notebooks/"
+	@echo "make lab                start JupyterLab on notebooks/ (instructor versions, nbgrader's tools on)"
+	@echo "make student-lab        start JupyterLab on release/ (student versions, nbgrader's tools off)"
+	@echo "make book               the executed labs of the last make run as a static site: build/book/html/"
+	@echo "make book-check         load every page of the book in headless Chromium (needs Debian's chromium)"
 	@echo "make release [LAB=01]   student versions (nbgrader generate_assignment) into release/ (committed)"
 	@echo "make links              Colab badges and install cells from [tool.genlabs] in pyproject.toml"
 	@echo "make grade SUBMISSIONS=dir [LAB=01] [PROFILE=quick] [JOBS=4]  autograde, each notebook in a bubblewrap sandbox; build/grading/"
@@ -85,6 +88,17 @@ test-backends:
 
 lab: install
 	$(VENV)/bin/jupyter lab notebooks
+
+# The student versions, as a student gets them, with nbgrader's instructor extensions disabled for this server only.
+student-lab: install
+	$(PY) tools/student_lab.py
+
+# The book: build/notebooks/ (make run, any profile) rendered as HTML into build/book/html/ (tools/book.py).
+book: install
+	$(PY) tools/book.py
+
+book-check: install
+	$(PY) tools/book.py --check
 
 # The nbgrader course directory build/nbgrader/ is assembled from notebooks/ by labutils.grading.
 release: install

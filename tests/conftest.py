@@ -8,6 +8,7 @@
   full Fashion-MNIST, or skip; with ``CI=true`` a missing data set fails the
   test instead, so that CI cannot pass without the data.
 * ``write_idx`` / ``make_mnist_dir`` build tiny synthetic IDX files.
+* ``lab_build`` is the build directory of the labs' one quick run in `make test`.
 """
 from __future__ import annotations
 
@@ -104,6 +105,17 @@ def isolated_env(tmp_path_factory, monkeypatch):
 def build_dir(isolated_env) -> Path:
     """The test's LABUTILS_BUILD_DIR."""
     return isolated_env
+
+
+@pytest.fixture(scope="session")
+def lab_build(tmp_path_factory) -> Path:
+    """The build directory of the one quick-profile execution of every lab in `make test`.
+
+    tests/test_grading_lab.py runs the labs in order here (a later lab reuses an earlier lab's cached model, as in a
+    course) and writes each executed instructor notebook to ``notebooks/`` and its results to ``results/``, as
+    `make run PROFILE=quick` would; tests/test_zz_book.py builds the book from them.
+    """
+    return tmp_path_factory.mktemp("labs")
 
 
 @pytest.fixture(scope="session")

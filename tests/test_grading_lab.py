@@ -32,9 +32,9 @@ def released(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def shared_build(tmp_path_factory):
-    """One build directory for the module, so a later lab reuses an earlier lab's cached model, as in a course."""
-    return tmp_path_factory.mktemp("build")
+def shared_build(lab_build):
+    """One build directory for the labs, so a later lab reuses an earlier lab's cached model, as in a course."""
+    return lab_build
 
 
 def test_every_lab_is_released(released):
@@ -77,7 +77,7 @@ def test_lab_runs_once_blank_answers_fail_and_solutions_pass(source, released, s
     start = time.perf_counter()
     found = run_once(student, solution, cwd=source.parent, timeout=CELL_TIMEOUT, env={
         "LABS_PROFILE": "quick", "LABS_STRICT": "1", "LABUTILS_DATA_DIR": str(mnist_dir),
-        "LABUTILS_BUILD_DIR": str(shared_build)})
+        "LABUTILS_BUILD_DIR": str(shared_build)}, executed_to=shared_build / "notebooks" / source.name)
     print(f"{source.name}: executed once in {time.perf_counter() - start:.0f} s")
     assert not found["raised"], f"cells that must pass raised (role, cell, grade_id, error): {found['raised']}"
     assert not found["blank raised otherwise"], f"blank answers that raised more than NotImplementedError: " \
@@ -85,14 +85,25 @@ def test_lab_runs_once_blank_answers_fail_and_solutions_pass(source, released, s
     assert not found["passed blank"], f"test cells that pass without an answer: {found['passed blank']}"
 
 
-def run_once(student, solution, *, cwd, env=None, timeout=900):
+def run_once(student, solution, *, cwd, env=None, timeout=900, executed_to=None):
     """Execute :func:`paired` once; return what went wrong, as lists of ``(role, cell, grade_id, error)``.
 
     Keys: ``"raised"`` (a lab cell, an answer or its full test raised), ``"blank raised otherwise"`` (a blank
     answer raised something other than ``NotImplementedError``), ``"passed blank"`` (a visible test passed a
-    blank answer).
+    blank answer). With ``executed_to``, the instructor notebook ``solution`` with the outputs of this run (its
+    lab cells, answers and full tests) is written there, as `make run` writes ``build/notebooks/``.
     """
     done = grading.execute_notebook(paired(student, solution), timeout=timeout, cwd=cwd, env=env)
+    if executed_to is not None:
+        executed = nbformat.from_dict(copy.deepcopy(dict(solution)))
+        for cell in done.cells:
+            if cell.metadata[ROLE] in ("lab", "answer", "test of the answer"):
+                target = executed.cells[cell.metadata["origin"]]  # nbgrader keeps every cell in its place
+                assert target.source == cell.source, f"cell {cell.metadata['origin']} moved in the released version"
+                target.outputs, target.execution_count = cell.outputs, cell.execution_count
+                target.metadata["execution"] = cell.metadata.get("execution", {})
+        executed_to.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(executed, executed_to)
     outcome = [(c.metadata[ROLE], c.metadata["origin"], c.metadata.get("nbgrader", {}).get("grade_id", ""),
                 _error(c)) for c in done.cells]
     return {
@@ -263,6 +274,16 @@ def test_paired_order_and_roles():
         ("lab", 1), ("blank answer", 2), ("test of a blank answer", 3), ("answer", 2), ("test of the answer", 3),
         ("lab", 4)]
     assert nb.cells[1].source.strip() == STUB and "x = 2 * base" in nb.cells[3].source
+
+
+def test_run_once_writes_the_executed_instructor_notebook(tmp_path):
+    student, solution = _tiny("x = 2 * base", "assert x == 40")
+    out = tmp_path / "notebooks" / "tiny.ipynb"
+    run_once(student, solution, cwd=tmp_path, timeout=60, executed_to=out)
+    nb = nbformat.read(out, 4)
+    assert [c.source for c in nb.cells] == [c.source for c in solution.cells]  # the instructor's cells, in place
+    assert "".join(o.get("text", "") for o in nb.cells[4].outputs) == "20\n"
+    assert all(c.execution_count for c in nb.cells[1:])
 
 
 @pytest.mark.parametrize("answer, test, key", [
