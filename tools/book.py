@@ -88,8 +88,9 @@ def publishable(executed: dict, student: dict, name: str = "notebook") -> dict:
     out = copy.deepcopy(executed)
     ours = graded(out)
     if set(ours) != set(released):
-        raise ValueError(f"{name}: the released version's exercises {sorted(released)} differ from the executed "
-                         f"notebook's {sorted(ours)}; run `make release` (or make run again).")
+        raise ValueError(f"{name}: the executed notebook's exercises {sorted(ours)} are not the released version's "
+                         f"{sorted(released)}: the lab changed since it ran (make run LAB={name[:2]}), or release/ is "
+                         "out of date (make release).")
     for gid, cell in ours.items():
         cell["source"] = released[gid]["source"]
         if cell["cell_type"] == "code":
@@ -342,7 +343,11 @@ def main(argv=None) -> int:
             print("\n".join(problems) or f"book check: {n} pages loaded in Chromium, no problem")
             return 1 if problems else 0
         return 0
-    build(build_dir(args.build))
+    try:
+        build(build_dir(args.build))
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"make book: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
