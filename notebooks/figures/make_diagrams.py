@@ -215,7 +215,27 @@ def lab09():
     return d.save("09_boltzmann_machines")
 
 
-DIAGRAMS = [lab01, lab02, lab03, lab04, lab05, lab06, lab07, lab08, lab09]
+def lab10():
+    d = Diagram(9, 4.2, "Lab 10: adversarial and Wasserstein autoencoders")
+    x = d.box(8, 30, "image x", DATA, w=11)
+    enc = d.box(28, 30, "encoder f\n(deterministic)", ENCODER, w=15)
+    z = d.box(49, 30, "code z = f(x)", CODE, w=14)
+    dec = d.box(70, 30, "decoder g\np(x | z)", DECODER, w=13)
+    rec = d.box(91, 30, "reconstruction\n(BCE, nats)", LOSS, w=14)
+    prior = d.box(14, 11, "prior draws\nz̃ ~ N(0, I)", DATA, w=15, dashed=True)
+    match = d.box(55, 11, "AAE: discriminator D(z): prior or code?\nWAE: MMD(codes, prior draws)", OTHER, w=36,
+                  h=9)
+    d.arrow(x, enc); d.arrow(enc, z); d.arrow(z, dec); d.arrow(dec, rec)
+    d.arrow(prior, match)
+    d.ax.add_patch(FancyArrowPatch((49, 25.4), (49, 16.1), arrowstyle="-|>", mutation_scale=12, color="black",
+                                   linewidth=1.4))
+    d.note(50, 39, "a batch's codes together (the aggregate posterior q(z)) are pushed onto the prior, "
+           "not each image's", color=LOSS, fontsize=8.5)
+    d.note(50, 3, "to generate: draw z̃ from the prior and decode it with g", fontsize=8.5, style="italic")
+    return d.save("10_adversarial_autoencoders")
+
+
+DIAGRAMS = [lab01, lab02, lab03, lab04, lab05, lab06, lab07, lab08, lab09, lab10]
 
 
 def main():
