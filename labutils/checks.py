@@ -661,6 +661,15 @@ def results_dir():
     return paths.build_subdir("results")
 
 
+def _backend() -> str:
+    """The Keras backend the lab ran on ("tensorflow", "jax", "torch"), or "" when Keras cannot be imported."""
+    try:
+        import keras
+    except ImportError:  # pragma: no cover - keras is a dependency
+        return ""
+    return keras.backend.backend()
+
+
 def _fmt(v) -> str:
     try:
         v = float(v)
@@ -685,7 +694,7 @@ def report(lab: str, metrics: dict, bars: dict | None = None, *, title: str = ""
 
     Returns:
         The saved record, a :class:`Results` (a ``dict`` shown as one line): ``{"lab", "title", "profile",
-        "dataset", "split", "data", "metrics", "bars": {name: {"bar": "< 0.1", "passed": bool}}, "passed",
+        "backend", "dataset", "split", "data", "metrics", "bars": {name: {"bar": "< 0.1", "passed": bool}}, "passed",
         "finished_at"}``. Under the table it prints ``MISSED k of n bars`` with each missed bar, its reason and
         what to try (:data:`MISS_ADVICE`), ``NO BARS`` with the reason, or ``All n bars met.``
 
@@ -734,6 +743,7 @@ def report(lab: str, metrics: dict, bars: dict | None = None, *, title: str = ""
         "lab": lab,
         "title": title,
         "profile": profile.name(),
+        "backend": _backend(),
         "dataset": dataset,
         "split": split,
         "data": data,

@@ -5,6 +5,7 @@ import json
 import math
 
 import numpy as np
+import keras
 import pytest
 
 from labutils import checks
@@ -156,6 +157,7 @@ def test_report_prints_writes_and_returns(build_dir, capsys):
     assert saved == record
     assert record["lab"] == "07" and record["title"] == "Tiny lab" and record["data"] == "synthetic data"
     assert record["profile"] == "full"
+    assert record["backend"] == keras.backend.backend() and record["backend"] in ("tensorflow", "jax", "torch")
     assert record["metrics"] == {"test BCE": pytest.approx(0.0912), "accuracy": 0.97, "epochs": 3.0}
     assert all(isinstance(v, float) for v in record["metrics"].values())
     assert record["bars"] == {"test BCE": {"bar": "< 0.1", "passed": True},
