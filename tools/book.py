@@ -198,7 +198,7 @@ def assemble(build: Path, src: Path) -> list[str]:
     from labutils import runner
 
     table = runner.results_markdown(records)
-    for name, title in labs.items():  # each lab's heading links to its page
+    for name in labs:  # each lab's row links to its page
         table = table.replace(f"| {name} |", f"| [{name}](labs/{Path(name).stem}.ipynb) |")
     (src / "results.md").write_text(
         "# Results\n\nEvery lab's results table from the run this book shows: its metrics, the bars it must meet and "
