@@ -24,7 +24,7 @@ import numpy as np
 from keras import ops
 
 from . import _validate, backends
-from .vae import dense_decoder
+from .vae import _mlp_trunk, dense_decoder
 
 __all__ = [
     "IMQ_SCALES",
@@ -214,11 +214,7 @@ def dense_encoder(latent_dim: int = 8, *, input_dim: int = 784, hidden_units=(51
     """
     latent_dim = _validate.positive_int(latent_dim, "latent_dim")
     input_dim = _validate.positive_int(input_dim, "input_dim")
-    hidden_units = _validate.sizes(hidden_units, "hidden_units")
-    x_in = keras.Input(shape=(input_dim,), name="image")
-    h = x_in
-    for i, units in enumerate(hidden_units):
-        h = keras.layers.Dense(units, activation="relu", name=f"encoder_hidden_{i + 1}")(h)
+    x_in, h = _mlp_trunk("image", input_dim, 0, hidden_units, "encoder")  # the VAE encoder's trunk
     return keras.Model(x_in, keras.layers.Dense(latent_dim, name="code")(h), name="encoder")
 
 
@@ -239,11 +235,7 @@ def code_discriminator(latent_dim: int = 8, *, hidden_units=(512, 512)):
         TypeError / ValueError: sizes that are not positive ints.
     """
     latent_dim = _validate.positive_int(latent_dim, "latent_dim")
-    hidden_units = _validate.sizes(hidden_units, "hidden_units")
-    z_in = keras.Input(shape=(latent_dim,), name="z")
-    h = z_in
-    for i, units in enumerate(hidden_units):
-        h = keras.layers.Dense(units, activation="relu", name=f"discriminator_hidden_{i + 1}")(h)
+    z_in, h = _mlp_trunk("z", latent_dim, 0, hidden_units, "discriminator")
     return keras.Model(z_in, keras.layers.Dense(1, name="logit")(h), name="discriminator")
 
 
