@@ -60,6 +60,7 @@ __all__ = [
     "masking_noise",
     "salt_and_pepper",
     "binarize",
+    "dequantize",
     "dynamic_binarize",
 ]
 
@@ -838,6 +839,38 @@ def binarize(x, threshold: float = 0.5) -> np.ndarray:
     x = _validate.unit_interval(x, "x")
     threshold = _validate.probability(threshold, "threshold", allow_one=False)
     return (x > threshold).astype(np.float32)
+
+
+def dequantize(x, seed: int = 0, levels: int = 256) -> np.ndarray:
+    """Uniform dequantization of 8-bit grey images: ``(round((levels - 1) x) + u) / levels``, ``u ~ U(0, 1)``.
+
+    Each grey level ``k`` becomes a point drawn uniformly from its bin
+    ``[k / levels, (k + 1) / levels)``. A density fitted to such data cannot
+    pile infinite mass on the 256 exact values, and its log-likelihood bounds
+    the discrete images' (Theis, van den Oord & Bethge, ICLR 2016; see
+    :func:`labutils.vae.bits_per_pixel`). Fix one seed for the test set; the
+    VAE's ``dequantize_inputs`` draws new noise for every training batch.
+
+    Args:
+        x: ``float`` in [0, 1], any shape (grey levels ``k / (levels - 1)``).
+        seed: NumPy ``default_rng`` seed.
+        levels: grey levels (an int >= 2).
+
+    Returns:
+        ``float32`` array of ``x``'s shape, in ``[0, 1)``.
+
+    Raises:
+        ValueError: ``x`` outside [0, 1] or not finite, a negative ``seed``,
+            ``levels`` < 2. TypeError: complex or object ``x``, a non-int
+            ``seed`` or ``levels``.
+    """
+    x = _validate.unit_interval(x, "x")
+    levels = _validate.positive_int(levels, "levels")
+    if levels < 2:
+        raise ValueError(f"levels must be at least 2; got {levels}.")
+    rng = np.random.default_rng(_validate.seed(seed, allow_sequence=True))
+    k = np.round(x.astype(np.float64) * (levels - 1))
+    return ((k + rng.random(x.shape)) / levels).astype(np.float32).clip(0.0, np.nextafter(np.float32(1), 0))
 
 
 def dynamic_binarize(x, seed: int = 0) -> np.ndarray:

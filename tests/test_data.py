@@ -471,6 +471,7 @@ CORRUPTIONS = [
     ("masking_noise", {"fraction": 0.3}),
     ("salt_and_pepper", {"amount": 0.2}),
     ("dynamic_binarize", {}),
+    ("dequantize", {}),
 ]
 
 
@@ -486,14 +487,16 @@ def test_corruption_range_dtype_shape_seed(grey, fname, kwargs):
     assert not np.array_equal(out, f(grey, seed=2, **kwargs))
 
 
-@pytest.mark.parametrize("fname", ["gaussian_noise", "masking_noise", "salt_and_pepper", "binarize", "dynamic_binarize"])
+@pytest.mark.parametrize("fname", ["gaussian_noise", "masking_noise", "salt_and_pepper", "binarize", "dynamic_binarize",
+                                   "dequantize"])
 def test_corruption_rejects_0_255(fname):
     x = np.array([[0.0, 128.0, 255.0]])
     with pytest.raises(ValueError, match=r"\[0, 1\]; got values in \[0, 255\].*0-255 pixels: divide by 255"):
         getattr(data, fname)(x)
 
 
-@pytest.mark.parametrize("fname", ["gaussian_noise", "masking_noise", "salt_and_pepper", "binarize", "dynamic_binarize"])
+@pytest.mark.parametrize("fname", ["gaussian_noise", "masking_noise", "salt_and_pepper", "binarize", "dynamic_binarize",
+                                   "dequantize"])
 def test_corruption_rejects_bad_input(fname):
     f = getattr(data, fname)
     with pytest.raises(TypeError, match=r"x must be a numeric array"):
@@ -815,3 +818,23 @@ def test_complex_arrays_are_rejected(call):
     z = np.full((3, 28, 28), 0.5 + 0.1j)
     with pytest.raises(TypeError, match=r"must be a real-valued array; got complex"):
         call(z)
+
+
+def test_dequantize_puts_each_grey_level_in_its_bin():
+    levels = np.arange(256)
+    x = np.repeat(levels / 255.0, 50).reshape(256, 50).astype(np.float32)
+    out = data.dequantize(x, seed=3)
+    np.testing.assert_array_equal(np.floor(out.astype(np.float64) * 256).astype(int), np.repeat(levels, 50).reshape(256, 50))
+    assert out.min() >= 0.0 and out.max() < 1.0
+    # uniform within the bin: mean offset 1/2, variance 1/12 (in bin units)
+    offsets = out.astype(np.float64) * 256 - np.repeat(levels, 50).reshape(256, 50)
+    assert abs(offsets.mean() - 0.5) < 0.02 and abs(offsets.var() - 1 / 12) < 0.01
+    coarse = data.dequantize(np.array([0.0, 1.0]), seed=0, levels=2)
+    assert 0.0 <= coarse[0] < 0.5 <= coarse[1] < 1.0
+
+
+def test_dequantize_bad_levels():
+    with pytest.raises(ValueError, match="levels must be at least 2; got 1"):
+        data.dequantize(np.zeros(3), levels=1)
+    with pytest.raises(TypeError, match="levels"):
+        data.dequantize(np.zeros(3), levels=2.5)

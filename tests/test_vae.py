@@ -469,3 +469,146 @@ def test_active_units_errors():
         vae.active_units(np.array([[0.0], [np.inf]]))
     with pytest.raises(ValueError, match="threshold"):
         vae.active_units(np.zeros((3, 2)), threshold=0)
+
+
+# ============================================================== decoders: likelihoods, bits per pixel, samples
+
+
+def _np_sigmoid(l):
+    return 1.0 / (1.0 + np.exp(-l))
+
+
+def test_continuous_bernoulli_normalizer_makes_a_density():
+    from scipy.integrate import quad
+    logits = np.array([-40.0, -8.0, -1.0, -0.005, 0.0, 0.003, 0.5, 6.0, 25.0], dtype=np.float32)
+    log_c = keras.ops.convert_to_numpy(vae.continuous_bernoulli_log_normalizer(logits)).astype(np.float64)
+    for l, lc in zip(logits.astype(np.float64), log_c):
+        lam = _np_sigmoid(l)
+        integral, _ = quad(lambda x: lam ** x * (1 - lam) ** (1 - x), 0.0, 1.0, epsabs=1e-13, epsrel=1e-10)
+        np.testing.assert_allclose(lc, -np.log(integral), rtol=1e-5, atol=1e-5)
+    assert np.all(log_c >= np.log(2.0) - 1e-6)
+    np.testing.assert_allclose(log_c[4], np.log(2.0), atol=1e-7)
+
+
+def test_decoder_log_likelihood_each_decoder_against_numpy():
+    from scipy.stats import norm
+    rng = np.random.default_rng(0)
+    x = rng.random((3, 5)).astype(np.float32)
+    xb = (x > 0.5).astype(np.float32)
+    l = rng.normal(0, 2, (3, 5)).astype(np.float32)
+    lv = rng.normal(-3, 1, (3, 5)).astype(np.float32)
+    mu = _np_sigmoid(l.astype(np.float64))
+    f = lambda *a, **k: keras.ops.convert_to_numpy(vae.decoder_log_likelihood(*a, **k)).astype(np.float64)
+    bern = np.sum(xb * np.log(mu) + (1 - xb) * np.log(1 - mu), axis=1)
+    np.testing.assert_allclose(f(xb, l), bern, rtol=1e-5)
+    cb_c = np.log(np.abs(2 * np.arctanh(1 - 2 * mu) / (1 - 2 * mu)))
+    cb = np.sum(x * np.log(mu) + (1 - x) * np.log(1 - mu) + cb_c, axis=1)
+    np.testing.assert_allclose(f(x, l, "continuous_bernoulli"), cb, rtol=1e-4)
+    np.testing.assert_allclose(f(x, l, "gaussian", sigma=0.2), norm.logpdf(x, mu, 0.2).sum(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(f(x, l, "gaussian_learned", log_var=lv),
+                               norm.logpdf(x, mu, np.exp(0.5 * lv.astype(np.float64))).sum(axis=1), rtol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs, exc, pattern", [
+    ({"likelihood": "poisson"}, ValueError, "likelihood must be one of"),
+    ({"likelihood": "gaussian_learned"}, ValueError, "log_var is needed by likelihood='gaussian_learned'"),
+    ({"likelihood": "gaussian", "log_var": np.zeros((1, 2))}, ValueError, "log_var is needed .* and only by it"),
+    ({"likelihood": "gaussian", "sigma": 0.0}, ValueError, "sigma must be a positive finite number"),
+])
+def test_decoder_log_likelihood_errors(kwargs, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        vae.decoder_log_likelihood(np.zeros((1, 2)), np.zeros((1, 2)), **kwargs)
+
+
+def test_bits_per_pixel():
+    assert vae.bits_per_pixel(0.0) == pytest.approx(8.0)  # the uniform density on [0, 1]^784
+    assert vae.bits_per_pixel(-784 * np.log(256.0)) == pytest.approx(0.0)
+    np.testing.assert_allclose(vae.bits_per_pixel(np.array([0.0, 10 * np.log(2)]), pixels=10, levels=4), [2.0, 3.0])
+    with pytest.raises(ValueError, match="levels must be at least 2"):
+        vae.bits_per_pixel(0.0, levels=1)
+    with pytest.raises(ValueError, match="nll"):
+        vae.bits_per_pixel(np.nan)
+
+
+@pytest.mark.parametrize("likelihood", ["continuous_bernoulli", "gaussian", "gaussian_learned"])
+def test_density_decoders_train_on_dequantized_data_and_save(tmp_path, binary_data, likelihood):
+    from labutils import data
+    x = (0.1 + 0.8 * binary_data[0][:, :64]).astype(np.float32)
+    keras.utils.set_random_seed(0)
+    enc = vae.dense_encoder(2, input_dim=64, hidden_units=(32,))
+    dec = vae.dense_decoder(2, output_dim=64, hidden_units=(32,), learned_variance=likelihood == "gaussian_learned")
+    model = vae.VAE(enc, dec, seed=1, likelihood=likelihood, binarize_inputs=False, dequantize_inputs=True,
+                    decoder_sigma=0.2)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    history = model.fit(x, epochs=15, batch_size=50, verbose=0)
+    losses = history.history["loss"]
+    assert losses[-1] < losses[0] - 5.0, losses
+    x_deq = data.dequantize(x[:20], seed=0)
+    log_w = vae.log_importance_weights(model, x_deq, 10, seed=0)
+    assert log_w.shape == (20, 10) and np.isfinite(log_w).all()
+    path = tmp_path / f"{likelihood}.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert loaded.likelihood == likelihood and loaded.dequantize_inputs and loaded.decoder_sigma == 0.2
+    np.testing.assert_allclose(vae.log_importance_weights(loaded, x_deq, 10, seed=0), log_w, rtol=1e-4, atol=1e-3)
+
+
+def test_likelihood_constructor_and_scoring_errors(binary_data):
+    enc = vae.dense_encoder(2, hidden_units=(8,))
+    with pytest.raises(ValueError, match="likelihood='gaussian_learned' needs a decoder with 2 output"):
+        vae.VAE(enc, vae.dense_decoder(2, hidden_units=(8,)), likelihood="gaussian_learned", binarize_inputs=False)
+    with pytest.raises(ValueError, match="likelihood='bernoulli' needs a decoder with 1 output"):
+        vae.VAE(enc, vae.dense_decoder(2, hidden_units=(8,), learned_variance=True))
+    with pytest.raises(ValueError, match="binarize_inputs and dequantize_inputs exclude each other"):
+        vae.VAE(enc, vae.dense_decoder(2, hidden_units=(8,)), dequantize_inputs=True)
+    with pytest.raises(ValueError, match="decoder_sigma must be a positive finite number"):
+        vae.VAE(enc, vae.dense_decoder(2, hidden_units=(8,)), likelihood="gaussian", decoder_sigma=-1.0)
+    with pytest.raises(ValueError, match="log_var_limit|limit must be a finite number > 0"):
+        vae.dense_decoder(2, hidden_units=(8,), learned_variance=True, log_var_limit=0.0)
+    bern = vae.build_vae(2, hidden_units=(8,), seed=0)
+    with pytest.raises(ValueError, match="does not fit this model's decoder"):
+        vae.log_importance_weights(bern, binary_data[0][:2], 2, likelihood="gaussian_learned")
+    learned = vae.build_vae(2, hidden_units=(8,), seed=0, likelihood="gaussian_learned")
+    with pytest.raises(ValueError, match="does not fit this model's decoder"):
+        vae.log_importance_weights(learned, binary_data[0][:2], 2, likelihood="gaussian")
+
+
+def test_bernoulli_scored_as_continuous_bernoulli_adds_the_normalizer(binary_data):
+    model = vae.build_vae(2, hidden_units=(8,), seed=0)
+    x = (0.2 + 0.6 * binary_data[0][:4]).astype(np.float32)
+    bern = vae.log_importance_weights(model, x, 3, seed=5)
+    cb = vae.log_importance_weights(model, x, 3, seed=5, likelihood="continuous_bernoulli")
+    assert np.all(cb - bern >= 784 * np.log(2.0) - 1e-2)  # log C >= log 2 per pixel
+
+
+@pytest.mark.parametrize("likelihood", vae.LIKELIHOODS)
+def test_sample_decoder_means_and_samples(likelihood):
+    keras.utils.set_random_seed(0)
+    model = vae.build_vae(2, hidden_units=(8,), seed=0, likelihood=likelihood)
+    means, samples = vae.sample_decoder(model, 4000, seed=2)
+    assert means.shape == samples.shape == (4000, 784) and means.dtype == samples.dtype == np.float32
+    assert means.min() >= 0 and means.max() <= 1 and samples.min() >= 0 and samples.max() <= 1
+    if likelihood == "bernoulli":
+        assert set(np.unique(samples)) <= {0.0, 1.0}
+    if likelihood in ("bernoulli", "continuous_bernoulli"):  # unclipped: sample averages estimate the means
+        assert abs(float(samples.mean() - means.mean())) < 0.01
+    np.testing.assert_array_equal(means, vae.sample_decoder(model, 4000, seed=2)[0])
+
+
+def test_continuous_bernoulli_mean_is_not_lambda():
+    model = vae.build_vae(2, hidden_units=(8,), seed=0, likelihood="continuous_bernoulli")
+    for layer in (model.decoder.get_layer("logits"),):
+        w, b = layer.get_weights()
+        layer.set_weights([np.zeros_like(w), np.full_like(b, 2.0)])  # lambda = sigmoid(2) = 0.881 everywhere
+    means, samples = vae.sample_decoder(model, 2000, seed=0)
+    expected = np.exp(2.0) / np.expm1(2.0) - 0.5  # e^l / (e^l - 1) - 1 / l
+    np.testing.assert_allclose(means, expected, rtol=1e-5)
+    assert abs(float(samples.mean()) - expected) < 0.005 and abs(expected - _np_sigmoid(2.0)) > 0.2
+
+
+def test_sample_decoder_errors():
+    cvae = vae.build_vae(2, hidden_units=(8,), num_classes=3, seed=0)
+    with pytest.raises(ValueError, match="unconditional"):
+        vae.sample_decoder(cvae, 2)
+    with pytest.raises(TypeError, match="labutils.vae.VAE"):
+        vae.sample_decoder("vae", 2)
