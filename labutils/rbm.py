@@ -157,7 +157,11 @@ class RBM(backends.Model):
     # ------------------------------------------------------------ conditionals
     def hidden_probabilities(self, v):
         """``p(h = 1 | v)``: ``(batch, n_visible)`` -> ``(batch, n_hidden)`` float32 in (0, 1)."""
-        return ops.sigmoid(ops.matmul(v, self.W) + self.c)
+        return ops.sigmoid(self._hidden_input(v))
+
+    def _hidden_input(self, v):
+        """The hidden units' total input ``v W + c`` ``(batch, n_hidden)``; lab 12's doubled RBMs override it."""
+        return ops.matmul(v, self.W) + self.c
 
     def visible_probabilities(self, h):
         """``p(v = 1 | h)``: ``(batch, n_hidden)`` -> ``(batch, n_visible)`` float32 in (0, 1)."""
@@ -232,7 +236,7 @@ class RBM(backends.Model):
         v0 = self._batch(data)
         if self.dynamic_binarization:
             v0 = self._bernoulli(v0)
-        pre_hidden = ops.matmul(v0, self.W) + self.c
+        pre_hidden = self._hidden_input(v0)
         ph0 = ops.sigmoid(pre_hidden)
         vk = self.chains if self.persistent else v0
         for _ in range(self.k):
@@ -255,7 +259,7 @@ class RBM(backends.Model):
 
     def test_step(self, data):
         v0 = self._batch(data)
-        pre_hidden = ops.matmul(v0, self.W) + self.c
+        pre_hidden = self._hidden_input(v0)
         self._track(v0, pre_hidden, ops.sigmoid(pre_hidden))
         return {m.name: m.result() for m in self.metrics}
 

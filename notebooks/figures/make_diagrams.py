@@ -235,7 +235,28 @@ def lab10():
     return d.save("10_adversarial_autoencoders")
 
 
-DIAGRAMS = [lab01, lab02, lab03, lab04, lab05, lab06, lab07, lab08, lab09, lab10]
+def lab12():
+    d = Diagram(9, 4.2, "Lab 12: a deep Boltzmann machine with two hidden layers")
+    vis = [d.box(8 + i * 9, 6, "v", DATA, w=5, h=5) for i in range(5)]
+    h1 = [d.box(12 + i * 9, 20, "h¹", CODE, w=5, h=5) for i in range(4)]
+    h2 = [d.box(16 + i * 9, 34, "h²", CODE, w=5, h=5) for i in range(3)]
+    for lower, upper in ((vis, h1), (h1, h2)):
+        for a in lower:
+            for b in upper:
+                d.ax.plot([a[0], b[0]], [a[1] + 3, b[1] - 3], color=GREY, linewidth=0.8)
+    d.note(58, 37, "E(v, h¹, h²) = −vᵀW¹h¹ − h¹ᵀW²h² − bᵀv − c¹ᵀh¹ − c²ᵀh²", fontsize=9.5, ha="left",
+           color=LOSS)
+    d.note(58, 27, "undirected: h¹ hears v and h² at once\np(h¹ | v, h²) = σ(vW¹ + h²W²ᵀ + c¹)", fontsize=8.5,
+           ha="left")
+    d.note(58, 16, "pretraining: two \"doubled\" RBMs;\njoint training: mean-field q(h | v) for the data\n"
+           "statistics, persistent Gibbs chains for the model's", fontsize=8.5, ha="left", color=DECODER)
+    d.note(58, 4, "likelihood: AIS for log Z and the mean-field\nlower bound on log p(v), in nats",
+           fontsize=8.5, ha="left")
+    d.note(2, 1, "visible units v (784 binary pixels)", fontsize=8.5, ha="left")
+    return d.save("12_deep_boltzmann_machine")
+
+
+DIAGRAMS = [lab01, lab02, lab03, lab04, lab05, lab06, lab07, lab08, lab09, lab10, lab12]
 
 
 def main():
