@@ -196,6 +196,7 @@ def dense_decoder(latent_dim: int = 32, *, output_dim: int = 784, hidden_units=(
     """
     latent_dim = _validate.positive_int(latent_dim, "latent_dim")
     output_dim = _validate.positive_int(output_dim, "output_dim")
+    log_var_limit = _validate.number(log_var_limit, "log_var_limit", positive=True)
     inputs, h = _mlp_trunk("z", latent_dim, num_classes, hidden_units, "decoder")
     logits = keras.layers.Dense(output_dim, name="logits")(h)
     if not learned_variance:
