@@ -77,7 +77,7 @@ unit: install
 BACKEND_TESTS ?= tests/test_backends.py tests/test_autoencoders.py tests/test_vae.py tests/test_gan.py \
   tests/test_rbm.py tests/test_rbm_bars.py tests/test_classifiers.py tests/test_metrics.py tests/test_paths.py \
   tests/test_plots.py tests/test_checks.py tests/test_bars_03_04.py tests/test_bars_05_06.py tests/test_bars_07.py \
-  tests/test_bars_08.py tests/test_aae.py tests/test_dbm.py
+  tests/test_bars_08.py tests/test_aae.py tests/test_dbm.py tests/test_sequence.py tests/test_anomaly.py
 BACKEND_LABS ?= 04 07 08 09
 test-backends:
 	@for b in jax torch; do \

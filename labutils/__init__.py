@@ -10,6 +10,10 @@ family owns its Keras models, its measurements and its figures (these import Ker
 * :mod:`labutils.gan` - DCGAN and conditional GAN with their train_step, sample-grid and quality callbacks, figures
 * :mod:`labutils.rbm` - the RBM (CD-k / persistent CD train_step), its likelihoods (free energy,
   pseudo-likelihood, exact and AIS log partition function), Gibbs chains, deep-belief-net helpers, figures
+* :mod:`labutils.sequence` - sequence autoencoders: a GRU encoder-decoder that reads an image row by row, and the
+  variational recurrent autoencoder inside the VAE model
+* :mod:`labutils.anomaly` - anomaly detection: held-out-class split, scores in nats (reconstruction error, negative
+  ELBO, PCA and mean-image baselines), ROC AUC and precision at a fixed recall, the other data set as outliers
 
 What two or more families use:
 
